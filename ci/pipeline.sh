@@ -1,0 +1,31 @@
+#!/bin/bash
+# The main job: build, test, package, build an image, boot it under Xen and natively,
+# and say plainly whether the host works. Run as root on Debian 12.
+# Usage: ci/pipeline.sh [STAGE...]   (default: all stages, in order)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+all_stages=(build packages image boot)
+[ $# -gt 0 ] || set -- "${all_stages[@]}"
+
+"$here/install-deps.sh"
+rm -f "$XA_OUT"/report/*.checks "$XA_OUT"/report/*.metrics
+
+status=0
+for stage in "$@"; do
+    script="$here/stage-$stage.sh"
+    [ -x "$script" ] || xa_die "no such stage: $stage"
+    start=$(xa_now)
+    xa_say "stage $stage: start"
+    if "$script"; then
+        xa_say "stage $stage: done in $(( $(xa_now) - start )) s"
+    else
+        xa_say "stage $stage: FAILED after $(( $(xa_now) - start )) s"
+        status=1
+        break   # later stages consume this one's output: fail fast
+    fi
+    xa_metric pipeline "stage-$stage-seconds" "$(( $(xa_now) - start ))" s
+done
+"$here/report.sh" || status=1
+exit $status

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Merge the per-stage checks and metrics into out/report.json and print a short summary.
+# Exit 1 when any check failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$XA_OUT/report"
+shopt -s nullglob
+stages=()
+for f in *.checks *.metrics; do stages+=("${f%.*}"); done
+mapfile -t stages < <(printf '%s\n' "${stages[@]}" | sort -u)
+{
+    echo '{"stages": {'
+    sep=
+    for s in "${stages[@]}"; do
+        printf '%s"%s": {"checks": %s, "metrics": %s}' "$sep" "$s" \
+            "$(jq -s . "$s.checks" 2>/dev/null || echo '[]')" \
+            "$(jq -s . "$s.metrics" 2>/dev/null || echo '[]')"
+        sep=,
+    done
+    echo '}}'
+} | jq . >"$XA_OUT/report.json"
+jq -r '.stages | to_entries[] | .key as $s | .value.checks[] |
+       "\(.result | ascii_upcase)\t\($s)\t\(.name)\t\(.detail)"' "$XA_OUT/report.json" \
+    | column -t -s $'\t' >"$XA_OUT/summary.txt" || true
+jq -r '.stages | to_entries[] | .key as $s | .value.metrics[] |
+       "metric\t\($s)\t\(.name)\t\(.value) \(.unit)"' "$XA_OUT/report.json" \
+    | column -t -s $'\t' >>"$XA_OUT/summary.txt" || true
+pass=$(jq '[.stages[].checks[] | select(.result=="pass")] | length' "$XA_OUT/report.json")
+fail=$(jq '[.stages[].checks[] | select(.result=="fail")] | length' "$XA_OUT/report.json")
+skip=$(jq '[.stages[].checks[] | select(.result=="skip")] | length' "$XA_OUT/report.json")
+cat "$XA_OUT/summary.txt"
+echo
+echo "pipeline: $pass passed, $fail failed, $skip skipped"
+echo "report: $XA_OUT/report.json"
+[ "$fail" -eq 0 ]
