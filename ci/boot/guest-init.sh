@@ -1,0 +1,32 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /init of the PV test guest: load the frontends, wait for the vbd and the vif, record
+# what it saw at the start of xvda (the dom0 reads it back after shutdown), then idle until
+# the dom0 shuts it down (xl shutdown -> /sbin/poweroff).
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+echo "XA-GUEST: init started"
+insmod /lib/modules/xen-blkfront.ko
+insmod /lib/modules/xen-netfront.ko
+blk=missing net=missing
+i=0
+while [ $i -lt 120 ]; do
+    [ -b /dev/xvda ] && blk=ok
+    [ -e /sys/class/net/eth0 ] && net=ok
+    [ $blk = ok ] && [ $net = ok ] && break
+    sleep 0.5
+    i=$((i + 1))
+done
+[ $net = ok ] && ip link set eth0 up
+result="XA-GUEST-RESULT blk=$blk net=$net"
+echo "$result"
+if [ $blk = ok ]; then
+    printf '%s\n' "$result" | dd of=/dev/xvda bs=512 conv=sync 2>/dev/null
+    sync
+fi
+touch /run/xa-guest-done
+while :; do sleep 1; done

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Boot the CI image once under qemu-system-x86_64 (TCG; KVM is not usable on the CI
+# machines), either Xen + the Debian dom0 or the same kernel natively, and collect what the
+# in-image checks (xa-check) left: the serial console log and the result disk's tar archive.
+# The root image is opened with snapshot=on, so every boot starts from the same image.
+#
+# Usage: qemu-boot.sh xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
+#   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0).
+# Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results) and
+# NAME.timing (KEY=seconds from QEMU start: systemd_up, checks_start, done, exit).
+# Exit: 0 when the console shows XA-DONE and the result disk held a results file; 1 when
+# not (the reason on stderr); 2 on usage errors. QEMU's own exit status is not used: after a
+# dom0 crash it still exits 0 (-no-reboot).
+set -euo pipefail
+deadline=${XA_BOOT_DEADLINE:-600}
+
+usage() { echo "usage: qemu-boot.sh xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2; exit 2; }
+[ $# -ge 4 ] || usage
+kind=$1 img=$2 dir=$3 name=$4
+shift 4
+case $kind in xen | native) ;; *) usage ;; esac
+for f in root.img vmlinuz initrd.img xen; do
+    [ -f "$img/$f" ] || { echo "qemu-boot: $img/$f: missing (stage image)" >&2; exit 2; }
+done
+mkdir -p "$dir"
+console=$dir/$name.console.log
+result=$dir/$name.result.raw
+results=$dir/$name
+rm -rf "$console" "$result" "$results" "$dir/$name.timing"
+mkdir -p "$results"
+# The result disk starts as zeros, so an unwritten disk reads as an empty archive.
+truncate -s 64M "$result"
+
+common=(-machine pc -accel tcg -smp 2 -m 3072 -display none -monitor none -no-reboot
+    -nic none -serial "file:$console"
+    -drive "file=$img/root.img,if=virtio,format=raw,snapshot=on"
+    -drive "file=$result,if=virtio,format=raw")
+# SMAP under TCG crashes a PV dom0 at its first instruction: -smap (see the notes).
+if [ "$kind" = xen ]; then
+    # shellcheck disable=SC2054 # commas inside QEMU option values
+    cmd=(qemu-system-x86_64 "${common[@]}" -cpu max,-smap -kernel "$img/xen"
+        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
+        -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen root=/dev/vda rw $*,$img/initrd.img")
+else
+    cmd=(qemu-system-x86_64 "${common[@]}" -cpu max -kernel "$img/vmlinuz"
+        -initrd "$img/initrd.img" -append "console=ttyS0,115200 root=/dev/vda rw $*")
+fi
+printf '%q ' "${cmd[@]}" >"$dir/$name.cmdline"
+
+start=$(date +%s)
+timeout --kill-after=10 "$deadline" nice -n 5 "${cmd[@]}" </dev/null >"$dir/$name.qemu.log" 2>&1 &
+qemu=$!
+# Timestamps of the milestones, polled from the console once a second.
+declare -A seen=()
+while kill -0 "$qemu" 2>/dev/null; do
+    for marker in "systemd_up:Welcome to" "checks_start:XA-START" "done:XA-DONE"; do
+        key=${marker%%:*}
+        [ -n "${seen[$key]:-}" ] && continue
+        grep -qa "${marker#*:}" "$console" 2>/dev/null && seen[$key]=$(($(date +%s) - start))
+    done
+    sleep 1
+done
+wait "$qemu" && qemu_rc=0 || qemu_rc=$?
+seen[exit]=$(($(date +%s) - start))
+for key in "${!seen[@]}"; do echo "$key=${seen[$key]}"; done | sort >"$dir/$name.timing"
+
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+    echo "qemu-boot: $name: no power-off within the ${deadline} s deadline" >&2
+    echo timed_out=1 >>"$dir/$name.timing"
+fi
+tar -xf "$result" -C "$results" 2>/dev/null || true
+if ! grep -qa '^XA-DONE' "$console"; then
+    echo "qemu-boot: $name: no XA-DONE marker on the console; last lines:" >&2
+    tail -n 15 "$console" | tr -d '\r' >&2
+    exit 1
+fi
+if [ ! -s "$results/results.jsonl" ]; then
+    echo "qemu-boot: $name: the result disk holds no results.jsonl" >&2
+    exit 1
+fi

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Publish the built packages as repositories (run by ci/stage-packages.sh):
+#   $XA_OUT/repo/apt/  flat apt repository: the .debs, Packages, Packages.gz, Release,
+#                      Release.gpg, InRelease, and the public key xen-autoload-archive.gpg
+#                      (binary keyring). A consumer writes:
+#                      deb [signed-by=/path/xen-autoload-archive.gpg] file:/path/to/repo/apt ./
+#   $XA_OUT/repo/dnf/  dnf repository made with createrepo_c (unsigned: local use; a
+#                      consumer sets gpgcheck=0 or passes --nogpgcheck).
+# The signing key is generated on first use and kept, without passphrase, in
+# $XA_CACHE/apt-signing-gnupg, so consumers' keyrings stay valid between runs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+apt_repo=$XA_OUT/repo/apt
+dnf_repo=$XA_OUT/repo/dnf
+key_uid="xen-autoload CI archive signing key"
+export GNUPGHOME=$XA_CACHE/apt-signing-gnupg
+
+compgen -G "$XA_OUT/debs/*.deb" >/dev/null || xa_die "publish-repos: no .deb in $XA_OUT/debs"
+compgen -G "$XA_OUT/rpms/*.rpm" >/dev/null || xa_die "publish-repos: no .rpm in $XA_OUT/rpms"
+
+# 1. The signing key (ed25519, no passphrase, no expiry: a CI key for a local repository).
+mkdir -p "$GNUPGHOME"
+chmod 700 "$GNUPGHOME"
+if ! gpg --batch --list-secret-keys "$key_uid" >/dev/null 2>&1; then
+    xa_say "publish-repos: generating the archive signing key in $GNUPGHOME"
+    gpg --batch --passphrase '' --quick-gen-key "$key_uid" ed25519 sign never
+fi
+fingerprint=$(gpg --batch --with-colons --list-secret-keys "$key_uid" | awk -F: '$1=="fpr"{print $10; exit}')
+[ -n "$fingerprint" ] || xa_die "publish-repos: no secret key '$key_uid' in $GNUPGHOME"
+
+# 2. apt: a fresh directory, then swapped in, so a reader never sees a half-written index.
+tmp=$apt_repo.new
+rm -rf "$tmp"
+mkdir -p "$tmp"
+cp "$XA_OUT"/debs/*.deb "$tmp/"
+(
+    cd "$tmp"
+    apt-ftparchive packages . >Packages
+    gzip -9nk Packages
+    apt-ftparchive \
+        -o APT::FTPArchive::Release::Origin=xen-autoload \
+        -o APT::FTPArchive::Release::Label=xen-autoload \
+        -o APT::FTPArchive::Release::Suite=local \
+        -o APT::FTPArchive::Release::Codename=local \
+        -o "APT::FTPArchive::Release::Description=xen-autoload CI build" \
+        release . >Release
+    gpg --batch --yes --local-user "$fingerprint" --digest-algo SHA512 --clearsign -o InRelease Release
+    gpg --batch --yes --local-user "$fingerprint" --digest-algo SHA512 -abs -o Release.gpg Release
+    gpg --batch --export "$fingerprint" >xen-autoload-archive.gpg
+)
+# The published signature must verify with the published key alone.
+gpgv --keyring "$tmp/xen-autoload-archive.gpg" "$tmp/InRelease" 2>/dev/null ||
+    xa_die "publish-repos: InRelease does not verify with xen-autoload-archive.gpg"
+rm -rf "$apt_repo"
+mv "$tmp" "$apt_repo"
+xa_say "publish-repos: apt repository $apt_repo ($(grep -c '^Package:' "$apt_repo/Packages") packages, key $fingerprint)"
+
+# 3. dnf: binary RPMs only (the .src.rpm stays in rpms/).
+tmp=$dnf_repo.new
+rm -rf "$tmp"
+mkdir -p "$tmp"
+find "$XA_OUT/rpms" -name '*.rpm' ! -name '*.src.rpm' -exec cp -t "$tmp/" {} +
+createrepo_c --quiet "$tmp"
+rm -rf "$dnf_repo"
+mv "$tmp" "$dnf_repo"
+xa_say "publish-repos: dnf repository $dnf_repo ($(find "$dnf_repo" -name '*.rpm' | wc -l) packages)"

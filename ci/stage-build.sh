@@ -1,0 +1,156 @@
+#!/bin/bash
+# The pipeline's build stage: the README's test command (ci/run-tests.sh), then the same
+# tests under ASan+UBSan, the parallel loader under TSan, the fuzzers (briefly), clang-tidy,
+# clang-format, shellcheck of every shell script, and the engine benchmarks. Each step is
+# one check (xa_check); benchmark figures are metrics (xa_metric).
+# Checks run as functions through step(): shellcheck cannot see those calls.
+# shellcheck disable=SC2317
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+stage=build
+logs=$XA_OUT/build-logs
+mkdir -p "$logs"
+export CMAKE_CXX_COMPILER_LAUNCHER=ccache
+jobs=${XA_JOBS:-2}
+failed=0
+
+# step NAME COMMAND...: runs one check, its output in $logs/NAME.log (tail shown on failure).
+step() {
+    local name=$1 start
+    shift
+    start=$(xa_now)
+    if "$@" >"$logs/$name.log" 2>&1; then
+        xa_check "$stage" "$name" pass "$(( $(xa_now) - start )) s"
+    else
+        tail -n 40 "$logs/$name.log" >&2
+        xa_check "$stage" "$name" fail "see $logs/$name.log"
+        failed=1
+    fi
+}
+
+configure_build() {  # DIR CMAKE-ARGS...
+    local dir=$1
+    shift
+    cmake -S "$XA_TOP" -B "$dir" -G Ninja -DXA_BENCH=OFF "$@" &&
+        nice -n 10 cmake --build "$dir" -j "$jobs"
+}
+
+# 1. The README's test command: builds $XA_OUT/build and runs every CTest test.
+start=$(xa_now)
+if "$here/run-tests.sh" 2>&1 | tee "$logs/tests.log"; then
+    xa_check "$stage" tests pass "$(grep -E 'tests passed' "$logs/tests.log" | tail -n1)"
+else
+    xa_check "$stage" tests fail "$(grep -E 'tests passed' "$logs/tests.log" | tail -n1)"
+    failed=1
+fi
+xa_metric "$stage" tests-seconds "$(( $(xa_now) - start ))" s
+build=$XA_OUT/build
+
+# 2. ASan+UBSan: the engine's tests and the boot pieces' unit tests (the long integration
+#    and kernel-tree tests ran once above).
+asan() {
+    configure_build "$XA_OUT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXA_SANITIZE=address,undefined &&
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+            ctest --test-dir "$XA_OUT/build-asan" --output-on-failure -j "$jobs" -LE 'integration|kernel-tree' \
+            --timeout 300
+}
+step asan-ubsan asan
+
+# 3. TSan: the parallel loader (worker threads, one libkmod context each).
+tsan() {
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-tsan" -G Ninja -DXA_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DXA_SANITIZE=thread &&
+        nice -n 10 cmake --build "$XA_OUT/build-tsan" -j "$jobs" --target xa-unit-tests &&
+        TSAN_OPTIONS=halt_on_error=1 "$XA_OUT/build-tsan/tests/xa-unit-tests" --gtest_filter='Loader.*' \
+            --gtest_repeat=3
+}
+step tsan-loader tsan
+
+# 4. Fuzzers (clang, libFuzzer + ASan/UBSan), 20 s each from the seed corpus.
+fuzz() {
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_BENCH=OFF -DBUILD_TESTING=OFF \
+        -DCMAKE_CXX_COMPILER=clang++ -DXA_FUZZ=ON -DXA_SANITIZE=address,undefined \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+        nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" --target fuzz_policy fuzz_sysfs || return 1
+    local t corpus
+    for t in policy sysfs; do
+        corpus=$XA_OUT/fuzz-corpus/$t
+        mkdir -p "$corpus"
+        "$XA_OUT/build-fuzz/fuzz/fuzz_$t" -max_total_time="${XA_FUZZ_SECONDS:-20}" -timeout=10 \
+            "$corpus" "$XA_TOP/fuzz/corpus/$t" || return 1
+    done
+}
+step fuzz fuzz
+
+# 5. clang-tidy (.clang-tidy at the top), every engine source, zero findings.
+tidy() {
+    find "$XA_TOP/src" -name '*.cpp' -print0 | sort -z |
+        xargs -0 -n 4 -P "$jobs" clang-tidy -p "$build" --quiet
+}
+step clang-tidy tidy
+
+# Every file of the repo, committed or not yet (new files of this change), minus ignored ones.
+repo_files() { git -C "$XA_TOP" ls-files -z --cached --others --exclude-standard; }
+
+# 6. clang-format (.clang-format), every C++ file.
+format() {
+    cd "$XA_TOP" && repo_files | grep -z -E '\.(cpp|h|hpp)$' | xargs -0 -r clang-format --dry-run --Werror
+}
+step clang-format format
+
+# 7. shellcheck: every *.sh and every file whose first line is a sh/bash shebang.
+shell() {
+    cd "$XA_TOP" || return 1
+    local f list=()
+    while IFS= read -r -d '' f; do
+        [ -f "$f" ] || continue
+        case $f in
+            *.sh) list+=("$f") ;;
+            *) head -n1 "$f" 2>/dev/null | grep -qE '^#!.*(/|env )(ba)?sh\b' && list+=("$f") ;;
+        esac
+    done < <(repo_files)
+    echo "shellcheck: ${#list[@]} files"
+    shellcheck -x -P SCRIPTDIR "${list[@]}"
+}
+step shellcheck shell
+
+# 8. Benchmarks (bench/engine-bench.sh): figures as metrics; the issue's goals as checks.
+bench() {
+    "$XA_TOP/bench/engine-bench.sh" "$build/src/autoload/xen-autoload" "$build/module-tree" "$XA_TOP" \
+        "${XA_BENCH_RUNS:-500}" "$logs/bench.metrics"
+}
+rm -f "$logs/bench.metrics"
+step bench bench
+if [ -f "$logs/bench.metrics" ]; then
+    while read -r name value unit; do
+        xa_metric "$stage" "engine-$name" "$value" "$unit"
+    done <"$logs/bench.metrics"
+    goal() {  # NAME METRIC OP LIMIT
+        local v
+        v=$(awk -v m="$2" '$1 == m { print $2 }' "$logs/bench.metrics")
+        if [ -n "$v" ] && awk -v v="$v" -v l="$4" -v op="$3" 'BEGIN { exit !(op == "<=" ? v <= l : v < l) }'; then
+            xa_check "$stage" "$1" pass "$v $3 $4"
+        else
+            xa_check "$stage" "$1" fail "${v:-no figure}, goal $3 $4"
+            failed=1
+        fi
+    }
+    goal "bench: detect vs /bin/true" detect-vs-true "<=" 1.5
+    goal "bench: detect vs systemd-detect-virt" detect-vs-systemd-detect-virt "<=" 0.3
+    goal "bench: plan dom0 vs /bin/true" plan-vs-true "<=" 5
+    goal "stripped binary size" stripped-size "<" 512000
+fi
+# Only libkmod, libsystemd and the C/C++ runtime (the first two may also be dlopen()ed).
+needed_list=$(readelf -d "$build/src/autoload/xen-autoload" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+needed=$(echo "$needed_list" | tr '\n' ' ')
+extra=$(echo "$needed_list" | grep -vE '^(libkmod\.so\.2|libsystemd\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libc\.so\.6|libm\.so\.6|ld-linux-x86-64\.so\.2)$' || true)
+if [ -z "$extra" ]; then
+    xa_check "$stage" "linked libraries" pass "$needed"
+else
+    xa_check "$stage" "linked libraries" fail "unexpected: $extra"
+    failed=1
+fi
+
+exit $failed

@@ -1,0 +1,172 @@
+#!/bin/bash
+# Stage image: a Debian 12 root filesystem made with mmdebstrap, with Xen, Debian's kernel
+# and our packages installed by apt from our signed apt repository (out/repo/apt), plus the
+# in-image check unit (ci/boot/). Produces, in $XA_OUT/image:
+#   root.img            ext4 image of the root (booted by stage boot under Xen and natively)
+#   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), dom0/native kernel, initramfs
+#   boot.env            KVER=..., XEN_VERSION=... for stage boot
+#   mmdebstrap.log      the full mmdebstrap output
+#
+# Environment: XA_APT_REPO=DIR takes our repository from DIR instead of out/repo/apt.
+# XA_IMAGE_ALLOW_STOCK=1 builds a stock image (no xen-autoload) when our
+# repository is missing, for developing the boot stage; the stage still FAILS then.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+
+stage=image
+suite=bookworm
+img=$XA_OUT/image
+repo=${XA_APT_REPO:-$XA_OUT/repo/apt}   # stage packages publishes it there
+key_name=xen-autoload-archive.gpg
+deb_cache=$XA_CACHE/debs/$suite
+status=0
+
+# What a Xen host needs from Debian, plus what the checks and measurements use. Our own
+# packages (xen-host pulls xen-system-amd64, linux-image-amd64 and xen-autoload) come on top.
+base_packages=(
+    systemd systemd-sysv udev kmod initramfs-tools zstd iproute2 procps
+    linux-image-amd64 xen-system-amd64 xen-utils-4.17 xenstore-utils
+    bridge-utils busybox-static strace virt-what jq
+)
+our_packages=(xen-host xen-autoload)
+
+start=$(xa_now)
+rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
+mkdir -p "$img" "$deb_cache"
+rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt"
+
+# 1. Our repository must exist: never build a stock image and call it ours.
+packages=("${base_packages[@]}")
+mirror_extra=()
+if [ -f "$repo/$key_name" ] && { [ -f "$repo/Packages" ] || [ -f "$repo/Packages.gz" ]; } &&
+    { [ -f "$repo/InRelease" ] || [ -f "$repo/Release.gpg" ]; }; then
+    # Snapshot it: the packages stage of a parallel run must not change it under apt.
+    cp -a "$repo" "$img/apt-repo"
+    mirror_extra=("deb [signed-by=$img/apt-repo/$key_name] file:$img/apt-repo ./")
+    # for customize-image.sh
+    export XA_IMAGE_REPO=$img/apt-repo XA_IMAGE_POLICY=$img/apt-policy.txt
+    packages+=("${our_packages[@]}")
+    xa_check "$stage" "signed apt repository present" pass "$repo"
+else
+    xa_check "$stage" "signed apt repository present" fail \
+        "$repo: needs $key_name, Packages and InRelease/Release.gpg (stage packages)"
+    [ "${XA_IMAGE_ALLOW_STOCK:-0}" = 1 ] || exit 1
+    xa_say "image: XA_IMAGE_ALLOW_STOCK=1: building a STOCK image (development only)"
+    status=1
+fi
+
+# 2. The root filesystem. .debs downloaded from the archive are kept in $deb_cache between
+# runs (sync-in before download, sync-out before cleanup); essential/unlink is skipped so
+# the essential set stays in the cache too. Our repository is a file: mirror, bind-mounted
+# into the chroot at the same path by mmdebstrap's file-mirror-automount hook dir, so apt
+# installs our packages from it like from any archive.
+xa_say "image: mmdebstrap $suite (${#packages[@]} packages requested, cache $deb_cache)"
+include=$(IFS=,; echo "${packages[*]}")
+# shellcheck disable=SC2016 # $1 (the chroot) is for the hook's own shell
+mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
+# shellcheck disable=SC2016
+customize_hook='"$XA_TOP/ci/boot/customize-image.sh" "$1"'
+if ! xa_apt_sources | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
+    --include="$include" \
+    --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
+    --setup-hook="$mkdir_hook" \
+    --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+    --skip=essential/unlink \
+    --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
+    --customize-hook="$customize_hook" \
+    "$suite" "$img/rootfs" - "${mirror_extra[@]}" >"$img/mmdebstrap.log" 2>&1; then
+    tail -n 30 "$img/mmdebstrap.log" >&2
+    xa_check "$stage" "mmdebstrap root filesystem" fail "see $img/mmdebstrap.log"
+    exit 1
+fi
+xa_check "$stage" "mmdebstrap root filesystem" pass "$(du -sh "$img/rootfs" | cut -f1)"
+root=$img/rootfs
+# Keep the .deb cache to what this image uses: superseded versions go.
+dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Package}_${Version}_${Architecture}.deb\n' |
+    sed 's/:/%3a/' | sort >"$img/debs-in-use.txt"
+find "$deb_cache" -maxdepth 1 -name '*.deb' -printf '%f\n' | sort |
+    comm -23 - "$img/debs-in-use.txt" | sed "s|^|$deb_cache/|" | xargs -r rm -f
+xa_metric "$stage" mmdebstrap-seconds "$(($(xa_now) - start))" s
+
+# 3. Our packages: installed, at the version the repository publishes, by apt.
+installed_version() {
+    dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status} ${Version}' "$1" \
+        2>/dev/null | sed -n 's/^installed //p' || true
+}
+repo_version() {
+    local packages_file=$img/apt-repo/Packages
+    [ -f "$packages_file" ] || packages_file=<(zcat "$img/apt-repo/Packages.gz")
+    awk -v p="$1" '$1=="Package:"{cur=$2} $1=="Version:" && cur==p {print $2; exit}' \
+        "$packages_file"
+}
+# apt-cache policy, taken inside the chroot by the customize hook: the installed version
+# (***) must be the one our file: repository offers.
+installed_from_repo() {
+    awk -v pkg="$1:" -v repo="file:$img/apt-repo" '
+        /^[^ ]/ { cur = $1 }
+        cur == pkg && $1 == "***" { mark = 1; next }
+        cur == pkg && mark && /^ +[0-9]+ / { if (index($0, repo)) found = 1; next }
+        cur == pkg && mark { mark = 0 }
+        END { exit !found }' "$img/apt-policy.txt"
+}
+for pkg in "${our_packages[@]}"; do
+    have=$(installed_version "$pkg")
+    if [ ${#mirror_extra[@]} -eq 0 ]; then
+        xa_check "$stage" "$pkg installed by apt from our repository" fail "repository missing"
+        continue
+    fi
+    want=$(repo_version "$pkg")
+    if [ -n "$have" ] && [ "$have" = "$want" ] && installed_from_repo "$pkg"; then
+        xa_check "$stage" "$pkg installed by apt from our repository" pass "$have"
+    else
+        xa_check "$stage" "$pkg installed by apt from our repository" fail \
+            "installed '${have:-none}', repository '${want:-none}', see $img/apt-policy.txt"
+        status=1
+    fi
+done
+for f in usr/sbin/xen-autoload lib/systemd/system/xen-autoload.service; do
+    if [ ${#mirror_extra[@]} -gt 0 ] && [ -e "$root/$f" ]; then
+        xa_check "$stage" "image has /$f" pass
+    else
+        xa_check "$stage" "image has /$f" fail
+        status=1
+    fi
+done
+
+# 4. Boot files for QEMU: the hypervisor (QEMU's multiboot loader wants the ELF, not .gz),
+# the kernel and Debian's own initramfs generated in the chroot.
+kver=$(basename "$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort -V | tail -n 1)")
+xen_gz=$(find "$root/boot" -maxdepth 1 -name 'xen-*-amd64.gz' | sort -V | tail -n 1)
+if [ -z "$kver" ] || [ -z "$xen_gz" ] || [ ! -f "$root/boot/vmlinuz-$kver" ] ||
+    [ ! -f "$root/boot/initrd.img-$kver" ]; then
+    xa_check "$stage" "kernel, initramfs and hypervisor in /boot" fail \
+        "kver '$kver', xen '$xen_gz'"
+    exit 1
+fi
+zcat "$xen_gz" >"$img/xen"
+cp "$root/boot/vmlinuz-$kver" "$img/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$img/initrd.img"
+xen_version=$(basename "$xen_gz" .gz)
+printf 'KVER=%s\nXEN=%s\n' "$kver" "$xen_version" >"$img/boot.env"
+xa_check "$stage" "kernel, initramfs and hypervisor in /boot" pass "$kver, $xen_version"
+
+# 5. The PV guest's initramfs (busybox-static + xen-blkfront/xen-netfront of this kernel).
+if "$here/boot/make-guest-initramfs.sh" "$root" "$kver" \
+    "$root/var/lib/xa-check/guest-initrd.img" >>"$img/mmdebstrap.log" 2>&1; then
+    xa_check "$stage" "guest initramfs" pass
+else
+    xa_check "$stage" "guest initramfs" fail "see $img/mmdebstrap.log"
+    exit 1
+fi
+
+# 6. The disk image. 3 GiB sparse; the boots use it read-only (QEMU snapshot=on).
+truncate -s 3G "$img/root.img.tmp"
+mkfs.ext4 -q -F -L root -d "$root" "$img/root.img.tmp"
+mv "$img/root.img.tmp" "$img/root.img"
+xa_check "$stage" "ext4 image" pass "$(du -h "$img/root.img" | cut -f1) used of 3G"
+xa_metric "$stage" image-seconds "$(($(xa_now) - start))" s
+xa_metric "$stage" rootfs-packages \
+    "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}\n' | grep -c '^installed$')"
+exit $status

@@ -1,0 +1,69 @@
+#include "engine.h"
+
+#include <stdexcept>
+
+#include "cpuid.h"
+#include "log.h"
+#include "module_index.h"
+
+namespace xa {
+
+Platform detect(const SysRoot& root) {
+    if (!root.is_live()) return detect_platform(root, nullptr);
+    const HardwareCpuidProbe cpuid;
+    return detect_platform(root, &cpuid);
+}
+
+Context prepare(const SysRoot& root, std::optional<Role> role_override, const PolicyDirs& dirs) {
+    Context ctx{root, {}, {}, Role::none, {}};
+    ctx.policy = load_policy(root, dirs);
+    ctx.platform = detect(root);
+    ctx.role = role_override ? *role_override : effective_role(ctx.platform.role, ctx.policy);
+    if (!ctx.platform.kernel)
+        throw std::runtime_error("cannot tell the kernel release: " +
+                                 root.path("proc/sys/kernel/osrelease") + " is missing or invalid");
+    ctx.kernel = *ctx.platform.kernel;
+    return ctx;
+}
+
+Plan make_plan_for(const Context& ctx) {
+    if (ctx.role == Role::none) {
+        // Role none attempts nothing: do not even open the module tree.
+        Plan plan;
+        plan.role = Role::none;
+        plan.kernel = ctx.kernel;
+        plan.tree = ctx.root.path("lib/modules/" + ctx.kernel);
+        return plan;
+    }
+    const KmodIndex index(ctx.root, ctx.kernel);
+    Plan plan = make_plan(ctx.role, ctx.policy, index);
+    if (!index.tree_present())
+        plan.warnings.push_back("no module tree at " + index.tree() + " (no modules.dep)");
+    return plan;
+}
+
+LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts) {
+    if (!opts.dry_run && !ctx.root.is_live())
+        throw std::logic_error("refusing to insert modules for a tree under --root " +
+                               ctx.root.root() + ": use --dry-run");
+    return execute_plan(plan, kmod_inserter_factory(ctx.root, ctx.kernel), opts);
+}
+
+void log_load_report(const LoadReport& report) {
+    const std::string role = role_name(report.role);
+    for (const LoadResult& r : report.results) {
+        const LogFields f{r.name, role, r.err};
+        if (r.status == LoadStatus::failed) {
+            if (r.counts_as_failure)
+                log_error(r.message, f);
+            else
+                log_warning(r.message, f);
+        } else if (r.counts_as_failure) {
+            log_error(r.message, f);
+        } else {
+            log_info(r.message, f);
+        }
+    }
+}
+
+}  // namespace xa

@@ -1,0 +1,42 @@
+// The engine in a few calls, for every front end (CLI, udev helper, daemon):
+//   Context ctx = prepare(root, role_override, dirs);   // detect + policy
+//   Plan plan = make_plan_for(ctx);                       // libkmod, read-only
+//   LoadReport rep = load_plan(ctx, plan, opts);          // parallel libkmod insertion
+//   log_load_report(rep);                                 // one line per module
+#pragma once
+
+#include <optional>
+
+#include "loader.h"
+#include "plan.h"
+#include "platform.h"
+#include "policy.h"
+#include "sysroot.h"
+
+namespace xa {
+
+// Detection with the hardware CPUID probe on the live system, without CPUID under a root.
+Platform detect(const SysRoot& root);
+
+struct Context {
+    SysRoot root;
+    Platform platform;
+    Policy policy;
+    Role role = Role::none;  // effective: the override, or detected + driver-domain mode
+    std::string kernel;      // release whose lib/modules tree is used
+};
+
+// Throws ConfigError (exit 2) for policy errors, std::runtime_error when the kernel release
+// cannot be found.
+Context prepare(const SysRoot& root, std::optional<Role> role_override, const PolicyDirs& dirs);
+
+Plan make_plan_for(const Context& ctx);
+
+// Refuses (std::logic_error) a real load under a root other than the live system.
+LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts);
+
+// Logs one line per module (warnings for failed optional modules, errors for required ones),
+// with MODULE=, XA_ROLE= and ERRNO= journal fields.
+void log_load_report(const LoadReport& report);
+
+}  // namespace xa

@@ -1,0 +1,209 @@
+#include "kconfig_check.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string_view>
+
+namespace xa {
+
+namespace {
+
+constexpr int kExitWorks = 0;
+constexpr int kExitRoleCannotWork = 1;
+constexpr int kExitUsageError = 2;
+
+constexpr std::string_view kGreen = "\033[32m";
+constexpr std::string_view kRed = "\033[31m";
+constexpr std::string_view kYellow = "\033[33m";
+constexpr std::string_view kBold = "\033[1m";
+constexpr std::string_view kReset = "\033[0m";
+
+std::string paint(std::string_view text, std::string_view colour, bool on) {
+    if (!on) return std::string(text);
+    return std::string(colour) + std::string(text) + std::string(kReset);
+}
+
+std::string entry_label(const KconfigEntryResult& e) {
+    std::string out;
+    for (const auto& s : e.symbols) out += (out.empty() ? "CONFIG_" : " or CONFIG_") + s;
+    return out;
+}
+
+void entry_text(std::ostringstream& out, const KconfigEntryResult& e, bool required, bool colour) {
+    out << "    " << entry_label(e) << ": ";
+    if (e.satisfied_by.empty()) {
+        out << paint("missing", required ? kRed : kYellow, colour) << " (" << e.why << ")";
+    } else {
+        out << paint(kconfig_state_name(e.state), kGreen, colour);
+        if (e.symbols.size() > 1) out << " (CONFIG_" << e.satisfied_by << ")";
+    }
+    out << "\n";
+}
+
+void role_text(std::ostringstream& out, const KconfigRoleResult& r, bool colour) {
+    out << paint(r.name, kBold, colour) << " (" << r.title
+        << "): " << (r.works ? paint("works", kGreen, colour) : paint("CANNOT WORK", kRed, colour));
+    if (r.works && !r.working_roles.empty()) {
+        out << " (as";
+        for (const auto& w : r.working_roles) out << " " << w;
+        out << ")";
+    }
+    out << "\n";
+    for (const auto& p : r.problems) out << "  - " << p << "\n";
+    if (!r.required.empty()) out << "  required:\n";
+    for (const auto& e : r.required) entry_text(out, e, true, colour);
+    if (!r.optional.empty()) out << "  optional:\n";
+    for (const auto& e : r.optional) entry_text(out, e, false, colour);
+}
+
+nlohmann::ordered_json entry_json(const KconfigEntryResult& e) {
+    nlohmann::ordered_json j;
+    j["symbols"] = nlohmann::ordered_json::array();
+    for (const auto& s : e.symbols) j["symbols"].push_back("CONFIG_" + s);
+    j["state"] = kconfig_state_name(e.state);
+    j["satisfied_by"] = e.satisfied_by.empty() ? nlohmann::ordered_json(nullptr)
+                                               : nlohmann::ordered_json("CONFIG_" + e.satisfied_by);
+    j["why"] = e.why;
+    return j;
+}
+
+void usage_error(std::ostream& err, const std::string& what) {
+    err << "xen-autoload check-kernel: " << what << " (see xen-autoload --help)\n";
+}
+
+std::string role_names() {
+    std::string out;
+    for (const auto& r : kconfig_roles()) out += (out.empty() ? "" : ", ") + std::string(r.name);
+    return out;
+}
+
+}  // namespace
+
+bool kconfig_use_colour(bool stdout_is_tty, const char* no_color_env) {
+    return stdout_is_tty && (no_color_env == nullptr || *no_color_env == '\0');
+}
+
+nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::string& asked) {
+    nlohmann::ordered_json j;
+    j["config"] = v.origin;
+    j["kernel_version"] = v.kernel_version.empty() ? nlohmann::ordered_json(nullptr)
+                                                   : nlohmann::ordered_json(v.kernel_version);
+    const KconfigRoleResult* asked_role = asked.empty() ? nullptr : v.role(asked);
+    j["role"] = asked.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(asked);
+    j["works"] = asked_role == nullptr ? true : asked_role->works;
+    j["roles"] = nlohmann::ordered_json::object();
+    for (const auto& r : v.roles) {
+        nlohmann::ordered_json rj;
+        rj["title"] = r.title;
+        rj["works"] = r.works;
+        rj["problems"] = r.problems;
+        if (!r.needs_any_role.empty()) {
+            rj["needs_any_role"] = r.needs_any_role;
+            rj["working_roles"] = r.working_roles;
+        }
+        rj["required"] = nlohmann::ordered_json::array();
+        for (const auto& e : r.required) rj["required"].push_back(entry_json(e));
+        rj["optional"] = nlohmann::ordered_json::array();
+        for (const auto& e : r.optional) rj["optional"].push_back(entry_json(e));
+        j["roles"][r.name] = std::move(rj);
+    }
+    return j;
+}
+
+std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& asked, bool colour) {
+    std::ostringstream out;
+    out << "Kernel config: " << v.origin;
+    if (!v.kernel_version.empty()) out << " (Linux " << v.kernel_version << ")";
+    out << "\n";
+    for (const auto& r : v.roles) {
+        if (!asked.empty() && r.name != asked) continue;
+        out << "\n";
+        role_text(out, r, colour);
+    }
+    return out.str();
+}
+
+int run_check_kernel(const CheckKernelOptions& options, std::ostream& out, std::ostream& err) {
+    if (!options.role.empty() && find_kconfig_role(options.role) == nullptr) {
+        usage_error(err,
+                    "--role: unknown role: '" + options.role + "' (one of " + role_names() + ")");
+        return kExitUsageError;
+    }
+    std::string error;
+    std::optional<ConfigText> text = options.config.empty()
+                                         ? read_running_config(&error)
+                                         : read_config_file(options.config, &error);
+    if (!text) {
+        err << "xen-autoload check-kernel: " << error << "\n";
+        return kExitUsageError;
+    }
+    std::optional<KernelConfig> config = KernelConfig::parse(text->text, text->origin, &error);
+    if (!config) {
+        err << "xen-autoload check-kernel: " << error << "\n";
+        return kExitUsageError;
+    }
+    KconfigVerdict verdict = check_kernel_config(*config, text->origin);
+    if (options.json)
+        out << kconfig_verdict_json(verdict, options.role).dump(2) << "\n";
+    else
+        out << kconfig_verdict_text(verdict, options.role, options.colour);
+    if (options.role.empty()) return kExitWorks;
+    return verdict.role(options.role)->works ? kExitWorks : kExitRoleCannotWork;
+}
+
+int cmd_check_kernel(int argc, char** argv) {
+    CheckKernelOptions options;
+    // Hand-parsed: three options, and no global getopt state shared with other commands.
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        auto value_of = [&](std::string_view name, std::string* target) -> int {
+            // --name VALUE or --name=VALUE; 1 consumed, 0 not this option, -1 error.
+            if (arg == name) {
+                if (i + 1 >= argc) {
+                    usage_error(std::cerr, std::string(name) + ": missing value");
+                    return -1;
+                }
+                *target = argv[++i];
+                return 1;
+            }
+            if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=') {
+                *target = std::string(arg.substr(name.size() + 1));
+                return 1;
+            }
+            return 0;
+        };
+        int consumed = value_of("--config", &options.config);
+        if (consumed == 0) consumed = value_of("--role", &options.role);
+        if (consumed < 0) return kExitUsageError;
+        if (consumed > 0) {
+            if (options.config.empty() && arg.starts_with("--config")) {
+                usage_error(std::cerr, "--config: empty value: ''");
+                return kExitUsageError;
+            }
+            continue;
+        }
+        if (arg == "--json") {
+            options.json = true;
+        } else if (arg == "--help" || arg == "-h") {
+            std::cout << "usage: xen-autoload check-kernel [--config FILE] [--role ROLE] [--json]\n"
+                         "Reads FILE (plain, gzip or xz), else /proc/config.gz, else\n"
+                         "/boot/config-$(uname -r), and says which Xen roles the kernel can\n"
+                         "serve. ROLE: "
+                      << role_names()
+                      << ".\nExit: 0 works (or no --role), 1 the --role cannot work, 2 usage or "
+                         "config error.\n";
+            return kExitWorks;
+        } else {
+            usage_error(std::cerr, "unknown argument: '" + std::string(arg) + "'");
+            return kExitUsageError;
+        }
+    }
+    options.colour = kconfig_use_colour(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
+    return run_check_kernel(options, std::cout, std::cerr);
+}
+
+}  // namespace xa

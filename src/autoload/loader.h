@@ -1,0 +1,75 @@
+// The loader: executes a plan's "load" entries, dependencies first, independent modules in
+// parallel. Insertion goes through an Inserter (the real one: libkmod's
+// kmod_module_probe_insert_module, one libkmod context per worker thread because a context
+// is not thread-safe; a fake in unit tests).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plan.h"
+
+namespace xa {
+
+class SysRoot;
+
+struct InsertOutcome {
+    int err = 0;               // 0 or a positive errno
+    bool blacklisted = false;  // libkmod refused: blacklisted in modprobe.d
+};
+
+class Inserter {
+  public:
+    virtual ~Inserter() = default;
+    // Inserts MODULE (kernel spelling) with its dependencies; loaded already counts as success.
+    virtual InsertOutcome insert(const std::string& module) = 0;
+};
+
+// Called once per worker thread.
+using InserterFactory = std::function<std::unique_ptr<Inserter>()>;
+
+// libkmod: modprobe.d options, softdeps, install commands and blacklist honoured.
+InserterFactory kmod_inserter_factory(const SysRoot& root, const std::string& kver);
+
+enum class LoadStatus { inserted, present, skipped, failed, would_load };
+const char* load_status_name(LoadStatus s);
+
+struct LoadResult {
+    std::string requested;
+    std::string name;
+    bool optional = false;
+    LoadStatus status = LoadStatus::skipped;
+    int err = 0;  // errno when failed
+    std::string
+        message;  // one line: "xen-pciback: No such device (ENODEV): not the initial domain"
+    double milliseconds = 0;
+    bool counts_as_failure = false;  // a required module that is not present
+};
+
+struct LoadOptions {
+    unsigned jobs = 0;  // 0: number of CPUs (at most 8)
+    bool dry_run = false;
+    // A module's init can hang in the kernel; report and move on after this.
+    std::chrono::milliseconds deadline{std::chrono::seconds(120)};
+};
+
+struct LoadReport {
+    Role role = Role::none;
+    std::string kernel;
+    std::vector<LoadResult> results;  // plan order
+    bool timed_out = false;           // workers still stuck in the kernel: exit with _exit
+    bool ok() const;                  // every required module present
+};
+
+LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const LoadOptions& opts);
+
+// Why a module refused, in words, for the one-line message ("not the initial domain").
+std::string explain_errno(const std::string& module, int err);
+
+// 0 when every required module is loaded or built in, else 1.
+int load_exit_code(const LoadReport& report);
+
+}  // namespace xa

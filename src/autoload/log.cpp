@@ -1,0 +1,110 @@
+#include "log.h"
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include "dynlib.h"
+#include "sysroot.h"
+
+namespace xa {
+namespace {
+
+struct LogState {
+    bool initialised = false;
+    LogTarget target = LogTarget::stderr_only;
+    LogLevel max = LogLevel::info;
+    std::mutex lock;  // loader workers log concurrently: keep lines whole
+};
+
+LogState& state() {
+    static LogState s;  // function-local: no work at program start
+    return s;
+}
+
+const char* level_prefix(LogLevel l) {
+    switch (l) {
+        case LogLevel::error:
+            return "error: ";
+        case LogLevel::warning:
+            return "warning: ";
+        default:
+            return "";
+    }
+}
+
+}  // namespace
+
+bool stderr_is_journal() {
+    const char* js = std::getenv("JOURNAL_STREAM");
+    if (js == nullptr) return false;
+    unsigned long long dev = 0;
+    unsigned long long ino = 0;
+    if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+    struct stat st {};
+    if (::fstat(STDERR_FILENO, &st) != 0) return false;
+    return static_cast<unsigned long long>(st.st_dev) == dev &&
+           static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+void log_init(LogTarget target, LogLevel max) {
+    LogState& s = state();
+    std::lock_guard g(s.lock);
+    if (target == LogTarget::auto_detect)
+        target = stderr_is_journal() ? LogTarget::journal : LogTarget::stderr_only;
+    s.target = target;
+    s.max = max;
+    s.initialised = true;
+}
+
+LogTarget log_target() {
+    LogState& s = state();
+    if (!s.initialised) log_init();
+    return s.target;
+}
+
+void log(LogLevel level, std::string_view message, const LogFields& fields) {
+    LogState& s = state();
+    if (!s.initialised) log_init();
+    if (static_cast<int>(level) > static_cast<int>(s.max)) return;
+    std::lock_guard g(s.lock);
+    if (s.target == LogTarget::journal) {
+        const std::string msg = "MESSAGE=" + std::string(message);
+        const std::string prio = "PRIORITY=" + std::to_string(static_cast<int>(level));
+        const std::string mod = "MODULE=" + fields.module;
+        const std::string role = "XA_ROLE=" + fields.role;
+        const std::string err = "ERRNO=" + std::to_string(fields.err);
+        const std::string errname = "XA_ERRNO_NAME=" + (fields.err ? errno_name(fields.err) : "");
+        // sd_journal_sendv takes only the fields we have; empty ones are left out.
+        iovec iov[7];
+        int n = 0;
+        auto add = [&](const std::string& f, bool present) {
+            if (!present) return;
+            iov[n].iov_base = const_cast<char*>(f.data());
+            iov[n].iov_len = f.size();
+            ++n;
+        };
+        add(msg, true);
+        add(prio, true);
+        add(mod, !fields.module.empty());
+        add(role, !fields.role.empty());
+        add(err, fields.err != 0);
+        add(errname, fields.err != 0);
+        static const std::string ident = "SYSLOG_IDENTIFIER=xen-autoload";
+        add(ident, true);
+        if (journal_sendv(iov, n) >= 0) return;
+        // The journal is gone (shutdown, initramfs): fall through to stderr.
+    }
+    std::string line = "xen-autoload: ";
+    line += level_prefix(level);
+    line += message;
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace xa

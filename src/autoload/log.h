@@ -1,0 +1,35 @@
+// Logging: one line per message on stderr, or the systemd journal with structured fields
+// (MODULE=, XA_ROLE=, ERRNO=) when stderr is the journal stream of a systemd service.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace xa {
+
+enum class LogLevel { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+
+struct LogFields {
+    std::string module;  // MODULE=
+    std::string role;    // XA_ROLE=
+    int err = 0;         // ERRNO= (positive errno), 0 for none
+};
+
+enum class LogTarget { auto_detect, stderr_only, journal };
+
+// Optional; the first log call initialises with auto_detect. MAX drops more verbose levels.
+void log_init(LogTarget target = LogTarget::auto_detect, LogLevel max = LogLevel::info);
+// True when JOURNAL_STREAM names the device:inode of our stderr (systemd's documented way
+// to tell that stderr is connected to the journal).
+bool stderr_is_journal();
+LogTarget log_target();
+
+void log(LogLevel level, std::string_view message, const LogFields& fields = {});
+inline void log_error(std::string_view m, const LogFields& f = {}) { log(LogLevel::error, m, f); }
+inline void log_warning(std::string_view m, const LogFields& f = {}) {
+    log(LogLevel::warning, m, f);
+}
+inline void log_info(std::string_view m, const LogFields& f = {}) { log(LogLevel::info, m, f); }
+inline void log_debug(std::string_view m, const LogFields& f = {}) { log(LogLevel::debug, m, f); }
+
+}  // namespace xa

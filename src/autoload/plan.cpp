@@ -1,0 +1,122 @@
+#include "plan.h"
+
+#include <algorithm>
+#include <set>
+
+#include "legacy_names.h"
+#include "sysfs_parse.h"
+
+namespace xa {
+namespace {
+
+std::vector<std::string> transitive_deps(const ModuleIndex& index, const std::string& module) {
+    std::vector<std::string> out;
+    std::set<std::string> seen{module};
+    std::vector<std::string> todo{module};
+    while (!todo.empty()) {
+        const std::string m = todo.back();
+        todo.pop_back();
+        for (std::string& d : index.dependencies(m)) {
+            if (seen.insert(d).second) {
+                out.push_back(d);
+                todo.push_back(std::move(d));
+            }
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+const char* action_name(Action a) { return a == Action::load ? "load" : "skip"; }
+
+Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
+    Plan plan;
+    plan.role = role;
+    plan.kernel = index.kernel();
+    plan.tree = index.tree();
+    if (policy.files.empty()) plan.warnings.emplace_back("no policy file found: nothing to load");
+    std::set<std::string> planned;  // resolved names already in the plan
+    for (const ModuleRequest& req : policy.for_role(role)) {
+        PlanEntry e;
+        e.requested = req.name;
+        e.name = normalize_module_name(req.name);
+        e.optional = req.optional;
+        e.origin = req.origin;
+        if (const DenyRule* d = policy.denied(req.name)) {
+            e.state = ModuleState::denied;
+            e.reason = "denied by " + d->origin;
+            plan.modules.push_back(std::move(e));
+            continue;
+        }
+        std::vector<std::string> names = index.resolve(req.name);
+        std::string via;
+        const auto legacy = legacy_replacement(req.name);
+        if (names.empty() && legacy) {
+            if (legacy->empty()) {
+                e.state = ModuleState::missing;
+                e.reason = "legacy name with no equivalent in mainline Linux";
+                e.warn = true;
+                plan.modules.push_back(std::move(e));
+                continue;
+            }
+            names = index.resolve(*legacy);
+            via = "legacy name for " + std::string(*legacy);
+        }
+        if (names.empty()) {
+            e.state = ModuleState::missing;
+            e.reason = "not in " + index.tree();
+            // A legacy name resolving to nothing is a warning; so is a missing optional one.
+            e.warn = true;
+            e.failure = !e.optional && !legacy;
+            plan.modules.push_back(std::move(e));
+            continue;
+        }
+        if (via.empty() && normalize_module_name(req.name) != names.front())
+            via = "alias of " + names.front();
+        // An alias may match several modules; the first is libkmod's best match.
+        e.name = names.front();
+        const std::string prefix = via.empty() ? "" : via + "; ";
+        if (!via.empty()) e.warn = legacy.has_value();
+        if (const DenyRule* d = policy.denied(e.name)) {
+            e.state = ModuleState::denied;
+            e.reason = prefix + "denied by " + d->origin;
+        } else if (!planned.insert(e.name).second) {
+            e.state = index.state(e.name);
+            e.reason = prefix + "already planned under another name";
+        } else {
+            e.state = index.state(e.name);
+            switch (e.state) {
+                case ModuleState::builtin:
+                    e.reason = prefix + "built into the kernel";
+                    break;
+                case ModuleState::loaded:
+                    e.reason = prefix + "already loaded";
+                    break;
+                case ModuleState::loadable:
+                    if (index.blacklisted(e.name)) {
+                        e.state = ModuleState::blacklisted;
+                        e.reason = prefix + "blacklisted in modprobe.d";
+                        e.warn = true;
+                        break;
+                    }
+                    e.action = Action::load;
+                    e.reason =
+                        prefix + (e.optional ? "optional for " : "required for ") + role_name(role);
+                    e.deps = transitive_deps(index, e.name);
+                    break;
+                default:
+                    e.state = ModuleState::missing;
+                    e.reason = prefix + "not in " + index.tree();
+                    e.warn = true;
+                    e.failure = !e.optional;
+                    break;
+            }
+        }
+        plan.modules.push_back(std::move(e));
+    }
+    return plan;
+}
+
+}  // namespace xa

@@ -1,0 +1,43 @@
+// The plan: for each module the role's policy asks for, what it resolves to, its state, and
+// whether to load it. A pure function of role, policy and module index.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "module_index.h"
+#include "platform.h"
+#include "policy.h"
+
+namespace xa {
+
+enum class Action { load, skip };
+const char* action_name(Action a);
+
+struct PlanEntry {
+    std::string requested;  // as written in the policy
+    std::string name;       // resolved module name (kernel spelling); = requested when unresolved
+    ModuleState state = ModuleState::missing;
+    Action action = Action::skip;
+    std::string reason;
+    bool optional = false;
+    std::string origin;  // policy FILE:LINE
+    // Transitive dependencies (modules.dep), for ordering the parallel loader.
+    std::vector<std::string> deps;
+    // A required module that cannot be made present: load/status fail for it.
+    bool failure = false;
+    // A note worth a warning (legacy name resolved, unresolvable legacy name, optional missing).
+    bool warn = false;
+};
+
+struct Plan {
+    Role role = Role::none;
+    std::string kernel;
+    std::string tree;
+    std::vector<PlanEntry> modules;
+    std::vector<std::string> warnings;  // plan-wide (no module tree, no policy files...)
+};
+
+Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index);
+
+}  // namespace xa

@@ -1,0 +1,238 @@
+#include "udev_helper.h"
+
+#include <getopt.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+#include "commands.h"
+#include "log.h"
+#include "module_index.h"
+#include "platform.h"
+#include "sysfs_parse.h"
+#include "sysroot.h"
+
+namespace xa {
+
+std::string check_alias(std::string_view alias) {
+    std::string_view type;
+    if (alias.starts_with("xen-backend:"))
+        type = alias.substr(12);
+    else if (alias.starts_with("xen:"))
+        type = alias.substr(4);
+    else
+        return "not a Xen device alias (xen-backend:* or xen:*)";
+    if (type.empty() || type.size() > 32) return "device type must have 1 to 32 characters";
+    for (const char c : type)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return "device type has a character outside [a-z0-9_-]";
+    return {};
+}
+
+namespace {
+
+std::optional<unsigned> parse_uint(std::string_view s) {
+    unsigned v = 0;
+    if (s.empty() || s.size() > 10) return std::nullopt;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::optional<BackendDevice> parse_backend_devpath(std::string_view devpath) {
+    const auto slash = devpath.rfind('/');
+    const std::string_view name =
+        slash == std::string_view::npos ? devpath : devpath.substr(slash + 1);
+    // <type>-<domid>-<devid>: the type may itself contain '-', so split from the right.
+    const auto last = name.rfind('-');
+    if (last == std::string_view::npos || last == 0) return std::nullopt;
+    const auto mid = name.rfind('-', last - 1);
+    if (mid == std::string_view::npos || mid == 0) return std::nullopt;
+    const auto domid = parse_uint(name.substr(mid + 1, last - mid - 1));
+    const auto devid = parse_uint(name.substr(last + 1));
+    if (!domid || !devid) return std::nullopt;
+    return BackendDevice{std::string(name), std::string(name.substr(0, mid)), *domid, *devid};
+}
+
+BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& policy,
+                                      const ModuleIndex& index, const InserterFactory& factory,
+                                      const BackendOptions& opts) {
+    BackendOutcome out;
+    std::string who = "a backend device";
+    if (const auto dev = parse_backend_devpath(req.devpath))
+        who = "domain " + std::to_string(dev->domid) + "'s " + dev->type + " device " + dev->name;
+    else if (!req.devpath.empty())
+        who = "device " + req.devpath;
+    const std::string head = who + " asks for " + req.alias + ": ";
+
+    const std::vector<std::string> modules = index.resolve(req.alias);
+    if (modules.empty()) {
+        out.kind = BackendOutcome::Kind::unresolved;
+        out.exit_code = 1;
+        out.message = head + "no module in " + index.tree() + " has this alias";
+        log_error(out.message);
+        return out;
+    }
+    // One alias maps to one backend driver; should several match, the first decides and the
+    // rest are named in the message.
+    out.module = modules.front();
+    const LogFields fields{out.module, {}, 0};
+    const DenyRule* deny = policy.denied(out.module);
+    if (deny == nullptr) deny = policy.denied(req.alias);
+    if (deny != nullptr || index.blacklisted(out.module)) {
+        out.kind = BackendOutcome::Kind::denied;
+        out.message = head + out.module + " not loaded: " +
+                      (deny != nullptr ? "denied by " + deny->origin
+                                       : std::string("blacklisted in modprobe.d"));
+        log_warning(out.message, fields);
+        return out;
+    }
+    const ModuleState state = index.state(out.module);
+    if (state == ModuleState::builtin || state == ModuleState::loaded) {
+        out.kind = BackendOutcome::Kind::present;
+        out.message = head + out.module + " already " + module_state_name(state);
+        log_info(out.message, fields);
+        return out;
+    }
+
+    Plan plan;
+    plan.kernel = index.kernel();
+    plan.tree = index.tree();
+    PlanEntry entry;
+    entry.requested = req.alias;
+    entry.name = out.module;
+    entry.state = state;
+    entry.action = Action::load;
+    entry.reason = who;
+    plan.modules.push_back(entry);
+    LoadOptions lo;
+    lo.jobs = 1;
+    lo.dry_run = opts.dry_run;
+    lo.deadline = opts.deadline;
+    const LoadReport rep = execute_plan(plan, factory, lo);
+    const LoadResult& r = rep.results.front();
+    const auto ms = std::to_string(static_cast<long>(r.milliseconds));
+    switch (r.status) {
+        case LoadStatus::inserted:
+            out.kind = BackendOutcome::Kind::loaded;
+            out.message = head + out.module + " loaded in " + ms + " ms";
+            log_info(out.message, fields);
+            break;
+        case LoadStatus::would_load:
+            out.kind = BackendOutcome::Kind::loaded;
+            out.message = head + out.module + " would be loaded (dry run)";
+            log_info(out.message, fields);
+            break;
+        case LoadStatus::present:
+            out.kind = BackendOutcome::Kind::present;
+            out.message = head + out.module + " already present";
+            log_info(out.message, fields);
+            break;
+        case LoadStatus::skipped:  // refused by libkmod: blacklisted after all
+            out.kind = BackendOutcome::Kind::denied;
+            out.message = head + r.message;
+            log_warning(out.message, fields);
+            break;
+        case LoadStatus::failed:
+            out.kind = BackendOutcome::Kind::failed;
+            out.exit_code = 1;
+            out.message = head + r.message;
+            log_error(out.message, {out.module, {}, r.err});
+            break;
+    }
+    if (rep.timed_out) {
+        // A worker is stuck in the kernel: the caller must not wait for it.
+        std::fflush(nullptr);
+        std::_Exit(1);
+    }
+    return out;
+}
+
+int cmd_udev(int argc, char** argv) {
+    enum { opt_root = 1000, opt_dry_run, opt_vendor_dir, opt_help };
+    static const option kLong[] = {
+        {"root", required_argument, nullptr, opt_root},
+        {"dry-run", no_argument, nullptr, opt_dry_run},
+        {"vendor-dir", required_argument, nullptr, opt_vendor_dir},
+        {"help", no_argument, nullptr, opt_help},
+        {nullptr, 0, nullptr, 0},
+    };
+    const char* synopsis = "udev MODALIAS [DEVPATH] [--dry-run] [--root DIR] [--vendor-dir DIR]";
+    std::string root_dir, vendor_dir;
+    BackendOptions opts;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        const int c = getopt_long(argc, argv, "", kLong, nullptr);
+        if (c == -1) break;
+        switch (c) {
+            case opt_root:
+                root_dir = optarg;
+                break;
+            case opt_dry_run:
+                opts.dry_run = true;
+                break;
+            case opt_vendor_dir:
+                vendor_dir = optarg;
+                break;
+            case opt_help:
+                std::printf("usage: xen-autoload %s\n", synopsis);
+                return kExitOk;
+            default:
+                std::fprintf(stderr,
+                             "xen-autoload udev: unknown option '%s' (usage: xen-autoload %s)\n",
+                             argv[optind - 1], synopsis);
+                return kExitUsage;
+        }
+    }
+    const int nargs = argc - optind;
+    if (nargs < 1 || nargs > 2) {
+        std::fprintf(stderr,
+                     "xen-autoload udev: expected MODALIAS [DEVPATH] (usage: xen-autoload %s)\n",
+                     synopsis);
+        return kExitUsage;
+    }
+    BackendRequest req{argv[optind], nargs == 2 ? argv[optind + 1] : ""};
+    if (const std::string why = check_alias(req.alias); !why.empty()) {
+        log_error("udev: MODALIAS refused: " + why + ": '" + req.alias + "'");
+        return kExitUsage;
+    }
+    if (!root_dir.empty() && !opts.dry_run) {
+        log_error("udev under --root " + root_dir +
+                  " only with --dry-run: modules go into the running kernel");
+        return kExitNotPermitted;
+    }
+    if (!opts.dry_run && ::geteuid() != 0) {
+        log_error("udev: loading needs root (CAP_SYS_MODULE); use --dry-run");
+        return kExitNotPermitted;
+    }
+    try {
+        const SysRoot root(root_dir);
+        PolicyDirs dirs = default_policy_dirs();
+        dirs.vendor_override = vendor_dir;
+        const Policy policy = load_policy(root, dirs);
+        const auto kver = kernel_release(root, nullptr);
+        if (!kver) {
+            log_error("udev: cannot tell the kernel release: " +
+                      root.path("proc/sys/kernel/osrelease"));
+            return kExitFailed;
+        }
+        const KmodIndex index(root, *kver);
+        const BackendOutcome out =
+            handle_backend_request(req, policy, index, kmod_inserter_factory(root, *kver), opts);
+        return out.exit_code;
+    } catch (const ConfigError& e) {
+        log_error(e.what());
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        log_error(std::string("udev: ") + e.what());
+        return kExitFailed;
+    }
+}
+
+}  // namespace xa

@@ -1,0 +1,61 @@
+// Backend device requests: a xen-backend device (<type>-<domid>-<devid>, MODALIAS
+// xen-backend:<type>) asks for its driver. Shared by the udev helper mode
+// (`xen-autoload udev MODALIAS [DEVPATH]`, run by 70-xen-autoload.rules) and the daemon's
+// uevent loop: validate the alias, name the asking domain, apply the deny policy, load
+// through libkmod with a deadline, log one line.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "loader.h"
+#include "policy.h"
+
+namespace xa {
+
+class ModuleIndex;
+
+// "" when ALIAS is acceptable: xen-backend:<type> or xen:<type>, <type> of [a-z0-9_-]
+// (1..32 characters). Otherwise why it is refused, for a one-line error.
+std::string check_alias(std::string_view alias);
+
+// Who asked: parsed from the device name of DEVPATH ("/devices/xen-backend/vif-3-0").
+struct BackendDevice {
+    std::string name;  // "vif-3-0"
+    std::string type;  // "vif"
+    unsigned domid = 0;
+    unsigned devid = 0;
+};
+std::optional<BackendDevice> parse_backend_devpath(std::string_view devpath);
+
+struct BackendRequest {
+    std::string alias;    // MODALIAS
+    std::string devpath;  // may be empty (helper run by hand)
+};
+
+struct BackendOutcome {
+    enum class Kind { loaded, present, denied, failed, unresolved } kind = Kind::failed;
+    std::string module;   // resolved module (kernel spelling), "" when unresolved
+    std::string message;  // the line that was logged
+    int exit_code = 0;    // 0 loaded/present/denied, 1 failed or unresolved
+};
+
+struct BackendOptions {
+    bool dry_run = false;
+    std::chrono::milliseconds deadline{std::chrono::seconds(20)};
+};
+
+// Resolves REQ.alias through INDEX, refuses denied modules (policy deny rule or modprobe.d
+// blacklist), else inserts through FACTORY. The alias must have passed check_alias.
+BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& policy,
+                                      const ModuleIndex& index, const InserterFactory& factory,
+                                      const BackendOptions& opts);
+
+// `xen-autoload udev MODALIAS [DEVPATH] [--dry-run] [--root DIR]`: exit 0 loaded, present or
+// denied by policy; 1 load failed or no module for the alias; 2 usage or config error or an
+// alias outside xen-backend:* and xen:*; 3 not root (without --dry-run).
+int cmd_udev(int argc, char** argv);
+
+}  // namespace xa

@@ -1,0 +1,132 @@
+// The deny list and the udev helper against Debian's real 6.1 module tree with the real
+// libkmod: a "blacklist" line in ROOT/run/modprobe.d makes libkmod refuse the module the
+// way udev's kmod builtin asks for it (kmod_module_new_from_lookup on the MODALIAS, then
+// kmod_module_probe_insert_module with KMOD_PROBE_APPLY_BLACKLIST), by alias and by name.
+#include <gtest/gtest.h>
+#include <libkmod.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "deny_list.h"
+#include "loader.h"
+#include "module_index.h"
+#include "policy.h"
+#include "sysroot.h"
+#include "udev_helper.h"
+
+namespace xa {
+namespace {
+
+// A root holding the real tree (symlinked) and its own run/modprobe.d.
+class RealTree : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        std::ifstream rel(std::string(XA_MODULE_TREE) + "/root/proc/sys/kernel/osrelease");
+        ASSERT_TRUE(rel) << "no module tree at " XA_MODULE_TREE
+                            " (the setup-module-tree fixture failed)";
+        std::getline(rel, kver_);
+        char tmpl[] = "/tmp/xa-boot-tree-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        ASSERT_EQ(::mkdir((dir_ + "/lib").c_str(), 0755), 0);
+        ASSERT_EQ(::symlink((std::string(XA_MODULE_TREE) + "/root/lib/modules").c_str(),
+                            (dir_ + "/lib/modules").c_str()),
+                  0);
+        ASSERT_EQ(
+            ::system(("mkdir -p " + dir_ + "/run/modprobe.d " + dir_ + "/proc/sys/kernel " + dir_ +
+                      "/sys/module && cp " XA_MODULE_TREE "/root/proc/sys/kernel/osrelease " +
+                      dir_ + "/proc/sys/kernel/ && touch " + dir_ + "/proc/modules")
+                         .c_str()),
+            0);
+    }
+    void TearDown() override {
+        if (!dir_.empty()) (void)std::system(("rm -rf " + dir_).c_str());
+    }
+
+    // What udev's kmod builtin would get for ALIAS: 0 (would insert), KMOD_PROBE_APPLY_BLACKLIST
+    // (refused), or a negative errno.
+    int udev_style_probe(const std::string& alias) {
+        const SysRoot root(dir_);
+        kmod_ctx* ctx = new_kmod_context(root, kver_);
+        kmod_list* list = nullptr;
+        int rc = kmod_module_new_from_lookup(ctx, alias.c_str(), &list);
+        EXPECT_EQ(rc, 0);
+        EXPECT_NE(list, nullptr) << alias << " resolves to nothing in " << kver_;
+        int result = -ENOENT;
+        kmod_list* it = nullptr;
+        kmod_list_foreach(it, list) {
+            kmod_module* mod = kmod_module_get_module(it);
+            result = kmod_module_probe_insert_module(
+                mod, KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_DRY_RUN, nullptr, nullptr, nullptr,
+                nullptr);
+            kmod_module_unref(mod);
+        }
+        kmod_module_unref_list(list);
+        kmod_unref(ctx);
+        return result;
+    }
+
+    std::string dir_;
+    std::string kver_;
+};
+
+TEST_F(RealTree, DenyListStopsUdevStyleModaliasLoad) {
+    EXPECT_EQ(udev_style_probe("xen-backend:vif"), 0)
+        << "without a deny list the probe must go ahead";
+
+    Policy policy;
+    parse_policy("deny xen-netback\n", "/etc/xen-autoload/local.conf", policy);
+    const SysRoot root(dir_);
+    const KmodIndex index(root, kver_);
+    const std::string text = deny_list_text(policy, &index);
+    EXPECT_NE(text.find("blacklist xen_netback"), std::string::npos) << text;
+    ASSERT_EQ(write_deny_list(dir_ + "/run/modprobe.d/xen-autoload-deny.conf", text), "");
+
+    EXPECT_EQ(udev_style_probe("xen-backend:vif"), KMOD_PROBE_APPLY_BLACKLIST);
+    EXPECT_EQ(udev_style_probe("xen-netback"), KMOD_PROBE_APPLY_BLACKLIST);
+    // Only what the policy denies: the block backend is untouched.
+    EXPECT_EQ(udev_style_probe("xen-backend:vbd"), 0);
+}
+
+TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
+    const SysRoot root(dir_);
+    const KmodIndex index(root, kver_);
+    const auto factory = kmod_inserter_factory(root, kver_);
+    BackendOptions opts;
+    opts.dry_run = true;
+
+    Policy allow;
+    auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"}, allow,
+                                      index, factory, opts);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::loaded) << out.message;
+    EXPECT_EQ(out.module, "xen_netback");
+    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_NE(out.message.find("domain 5's vif device vif-5-0 asks for xen-backend:vif"),
+              std::string::npos)
+        << out.message;
+
+    Policy deny;
+    parse_policy("deny xen-netback\n", "/etc/xen-autoload/local.conf", deny);
+    out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"}, deny, index,
+                                 factory, opts);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::denied) << out.message;
+    EXPECT_NE(out.message.find("denied by /etc/xen-autoload/local.conf:1"), std::string::npos)
+        << out.message;
+    EXPECT_EQ(out.exit_code, 0);
+
+    out = handle_backend_request({"xen-backend:vbd", "/devices/xen-backend/vbd-5-51712"}, deny,
+                                 index, factory, opts);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::loaded) << out.message;
+    EXPECT_EQ(out.module, "xen_blkback");
+
+    out = handle_backend_request({"xen-backend:nosuchtype", ""}, allow, index, factory, opts);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::unresolved) << out.message;
+    EXPECT_EQ(out.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace xa

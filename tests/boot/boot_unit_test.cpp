@@ -1,0 +1,192 @@
+// Boot integration, narrow unit tests: uevent parsing and the sender check, the netlink
+// monitor against a forged unicast and a real kernel uevent, alias checks, backend device
+// names, the deny list file. (The daemon end to end: daemon-test.sh.)
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "../unit/fake_index.h"
+#include "deny_list.h"
+#include "udev_helper.h"
+#include "uevent_monitor.h"
+
+namespace xa {
+namespace {
+
+using namespace std::string_literals;
+
+std::span<const char> bytes(const std::string& s) { return {s.data(), s.size()}; }
+
+const std::string& vif_add() {
+    static const std::string msg =
+        "add@/devices/xen-backend/vif-3-0\0ACTION=add\0DEVPATH=/devices/xen-backend/vif-3-0\0"
+        "SUBSYSTEM=xen-backend\0XENBUS_TYPE=vif\0XENBUS_PATH=backend/vif/3/0\0"
+        "XENBUS_BASE_PATH=backend\0MODALIAS=xen-backend:vif\0SEQNUM=1234\0"s;
+    return msg;
+}
+
+TEST(ParseUevent, KernelMessage) {
+    ASSERT_EQ(vif_add().back(), '\0');
+    const auto ev = parse_uevent(bytes(vif_add()));
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->action, "add");
+    EXPECT_EQ(ev->devpath, "/devices/xen-backend/vif-3-0");
+    EXPECT_EQ(ev->get("MODALIAS"), "xen-backend:vif");
+    EXPECT_EQ(ev->get("SEQNUM"), "1234");
+    EXPECT_FALSE(ev->get("NOPE"));
+}
+
+TEST(ParseUevent, RefusesOtherFormatsAndGarbage) {
+    // udev's own monitor format starts with "libudev\0" and a binary header.
+    EXPECT_FALSE(parse_uevent(bytes(("libudev\0\xfe\xed\xca\xfe"s))));
+    // Header disagrees with ACTION/DEVPATH.
+    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/b\0"s))));
+    EXPECT_FALSE(parse_uevent(bytes(("remove@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0"s))));
+    // No '@' header, no ACTION, a field without '=', control characters, no final NUL.
+    EXPECT_FALSE(parse_uevent(bytes(("ACTION=add\0DEVPATH=/devices/a\0"s))));
+    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0DEVPATH=/devices/a\0"s))));
+    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0JUNK\0"s))));
+    EXPECT_FALSE(
+        parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0X=\x1b[2J\0"s))));
+    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a"s))));
+    EXPECT_FALSE(parse_uevent(bytes(std::string())));
+}
+
+TEST(CheckSender, OnlyTheKernelAsRoot) {
+    EXPECT_EQ(check_sender(0, 0u), SenderVerdict::kernel);
+    EXPECT_EQ(check_sender(4242, 0u), SenderVerdict::not_kernel_port);
+    EXPECT_EQ(check_sender(0, std::nullopt), SenderVerdict::no_credentials);
+    EXPECT_EQ(check_sender(0, 1000u), SenderVerdict::not_root);
+}
+
+// Polls FD for up to MS milliseconds; true when readable.
+bool wait_readable(int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+TEST(UeventMonitor, ForgedUnicastFromUserSpaceIsDropped) {
+    UeventMonitor monitor(0);  // unicast only: nothing from the kernel interferes
+    ASSERT_NE(monitor.port(), 0u);
+    const int s = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+    ASSERT_GE(s, 0);
+    sockaddr_nl to{};
+    to.nl_family = AF_NETLINK;
+    to.nl_pid = monitor.port();
+    const ssize_t n = ::sendto(s, vif_add().data(), vif_add().size(), 0,
+                               reinterpret_cast<sockaddr*>(&to), sizeof to);
+    if (n < 0 && errno == EPERM) {
+        ::close(s);
+        FAIL() << "sending to a netlink port needs CAP_NET_ADMIN: run the tests as root";
+    }
+    ASSERT_EQ(n, static_cast<ssize_t>(vif_add().size()));
+    ::close(s);
+    ASSERT_TRUE(wait_readable(monitor.fd(), 2000));
+    const auto r = monitor.receive();
+    EXPECT_EQ(r.kind, UeventMonitor::Received::Kind::dropped);
+    EXPECT_FALSE(r.event);
+    EXPECT_NE(r.why.find("not the kernel"), std::string::npos) << r.why;
+    EXPECT_EQ(monitor.receive().kind, UeventMonitor::Received::Kind::none);
+}
+
+TEST(UeventMonitor, RealKernelUeventIsAccepted) {
+    UeventMonitor monitor(1);
+    // Writing an action to a device's uevent file makes the kernel emit that uevent (port 0,
+    // uid 0): the positive control for the sender check. /dev/null's is harmless.
+    {
+        std::ofstream trigger("/sys/class/mem/null/uevent");
+        ASSERT_TRUE(trigger) << "cannot open /sys/class/mem/null/uevent (run as root)";
+        trigger << "change\n";
+    }
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    bool seen = false;
+    while (!seen && std::chrono::steady_clock::now() < until) {
+        if (!wait_readable(monitor.fd(), 500)) continue;
+        for (auto r = monitor.receive(); r.kind != UeventMonitor::Received::Kind::none;
+             r = monitor.receive()) {
+            ASSERT_NE(r.kind, UeventMonitor::Received::Kind::dropped) << r.why;
+            if (r.event->devpath == "/devices/virtual/mem/null" && r.event->action == "change")
+                seen = true;
+        }
+    }
+    EXPECT_TRUE(seen) << "no change uevent for /devices/virtual/mem/null within 5 s";
+}
+
+TEST(CheckAlias, OnlyXenAliases) {
+    EXPECT_EQ(check_alias("xen-backend:vif"), "");
+    EXPECT_EQ(check_alias("xen-backend:vbd"), "");
+    EXPECT_EQ(check_alias("xen:vbd"), "");
+    EXPECT_NE(check_alias("pci:v00008086d*"), "");
+    EXPECT_NE(check_alias("xen-backend:"), "");
+    EXPECT_NE(check_alias("xen-backend:vif;reboot"), "");
+    EXPECT_NE(check_alias("xen-backend:vif $(id)"), "");
+    EXPECT_NE(check_alias("xen-backend:VIF"), "");
+    EXPECT_NE(check_alias("xen-backend:" + std::string(33, 'a')), "");
+    EXPECT_NE(check_alias("fs-xenfs"), "");
+}
+
+TEST(BackendDevpath, DomainAndDevice) {
+    const auto d = parse_backend_devpath("/devices/xen-backend/vif-3-0");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->type, "vif");
+    EXPECT_EQ(d->domid, 3u);
+    EXPECT_EQ(d->devid, 0u);
+    const auto v = parse_backend_devpath("/devices/xen-backend/vbd-12-51712");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->domid, 12u);
+    EXPECT_EQ(v->devid, 51712u);
+    const auto q = parse_backend_devpath("/devices/xen-backend/qdisk-1-768");
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->type, "qdisk");
+    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/vif"));
+    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/vif-x-0"));
+    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/-1-0"));
+    EXPECT_FALSE(parse_backend_devpath(""));
+}
+
+TEST(DenyList, TextResolvesNamesAndAliases) {
+    Policy p;
+    parse_policy("deny netbk xen-blkback\n", "/etc/xen-autoload/x.conf", p);
+    test::FakeIndex index;
+    index.states["xen_netback"] = ModuleState::loadable;
+    index.states["xen_blkback"] = ModuleState::loadable;
+    index.aliases["netbk"] = "xen_netback";
+    const std::string text = deny_list_text(p, &index);
+    EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("blacklist xen_blkback "), std::string::npos) << text;
+    Policy none;
+    EXPECT_EQ(deny_list_text(none, &index), "");
+}
+
+TEST(DenyList, WriteReplaceRemove) {
+    char tmpl[] = "/tmp/xa-deny-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string path = std::string(tmpl) + "/modprobe.d/xen-autoload-deny.conf";
+    EXPECT_EQ(write_deny_list(path, "blacklist a\n"), "");
+    EXPECT_EQ(write_deny_list(path, "blacklist b\n"), "");
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str(), "blacklist b\n");
+    EXPECT_EQ(write_deny_list(path, ""), "");
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);
+    EXPECT_EQ(write_deny_list(path, ""), "");  // already gone: fine
+    const std::string bad = write_deny_list("/proc/no-such-dir/x/deny.conf", "blacklist a\n");
+    EXPECT_NE(bad.find("cannot create /proc/no-such-dir"), std::string::npos) << bad;
+    (void)std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+}  // namespace
+}  // namespace xa

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Build (once, then cached) a Debian 12 root holding a real Debian kernel and both real
+# initramfs generators: initramfs-tools (mkinitramfs, lsinitramfs) and dracut-core (dracut,
+# lsinitrd). The boot-integration tests unpack it, install xen-autoload into it and build
+# images with the real tools.
+# Usage: tests/boot/make-root.sh LINK   (LINK becomes a symlink to the cached root directory,
+# which callers must treat as read-only: mount an overlay on it)
+# The apt sources are the machine's own (xa_apt_sources): no archive host in the repo.
+# Downloaded .debs are kept in $XA_CACHE/debs, the finished root in $XA_CACHE/boot-root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../ci/lib.sh source-path=SCRIPTDIR
+. "$here/../../ci/lib.sh"
+
+out=${1:?usage: make-root.sh LINK}
+packages=systemd,udev,kmod,procps,linux-image-amd64,initramfs-tools,dracut-core,zstd,cpio
+key=$(printf '%s\n' "$packages" bookworm v1 | sha256sum | cut -c1-12)
+cached="$XA_CACHE/boot-root/root-$key"
+
+if [ ! -x "$cached/usr/sbin/mkinitramfs" ]; then
+    mkdir -p "$XA_CACHE/boot-root" "$XA_CACHE/debs"
+    # $1 is the root directory, expanded by mmdebstrap's hook shell, not here.
+    # shellcheck disable=SC2016
+    mkcache='mkdir -p "$1"/var/cache/apt/archives/'
+    xa_say "boot: building the Debian root with mmdebstrap (about 2 minutes, cached afterwards)"
+    # timeout: a stuck download must not hang the test suite.
+    xa_apt_sources | timeout 900 nice -n 10 mmdebstrap --mode=root --format=directory --variant=minbase \
+        --include="$packages" \
+        --skip=download/empty --skip=essential/unlink \
+        --setup-hook="$mkcache" \
+        --setup-hook="sync-in $XA_CACHE/debs /var/cache/apt/archives/" \
+        --customize-hook="sync-out /var/cache/apt/archives $XA_CACHE/debs" \
+        bookworm "$cached.part" - >"$XA_CACHE/boot-root/mmdebstrap.log" 2>&1 ||
+        { tail -20 "$XA_CACHE/boot-root/mmdebstrap.log" >&2; rm -rf "$cached.part"; exit 1; }
+    rm -rf "$cached"
+    mv "$cached.part" "$cached"
+fi
+ln -sfn "$cached" "$out"

@@ -1,0 +1,142 @@
+// The CLI contract of docs/design.md, through the built binary, on fixture roots.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace xa {
+namespace {
+
+using test::fixture;
+using test::run_cli;
+const std::string kVendor = std::string(XA_SOURCE_DIR) + "/config";
+
+TEST(Cli, DetectJsonOnEveryFixture) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"pv-dom0-before-xenfs", "dom0"},
+        {"pv-dom0-after-xenfs", "dom0"},
+        {"pvh-dom0", "dom0"},
+        {"pv-domu", "domU"},
+        {"hvm-domu", "domU"},
+        {"native", "none"},
+        {"kvm-guest", "none"},
+        {"garbage", "domU"},
+    };
+    for (const auto& [fx, role] : cases) {
+        const auto r = run_cli({"detect", "--json", "--root", fixture(fx)});
+        ASSERT_EQ(r.exit_code, 0) << fx << ": " << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        for (const char* k : {"hypervisor", "role", "guest_type", "xen_version", "evidence",
+                              "driver_domain", "kernel"})
+            EXPECT_TRUE(j.contains(k)) << fx << " lacks " << k;
+        EXPECT_EQ(j["role"], role) << fx;
+        EXPECT_EQ(j["hypervisor"], std::string(role) == "none" ? "none" : "xen") << fx;
+        EXPECT_FALSE(j["evidence"].empty());
+    }
+    const auto j = nlohmann::json::parse(
+        run_cli({"detect", "--json", "--root", fixture("pv-dom0-before-xenfs")}).out);
+    EXPECT_EQ(j["guest_type"], "PV");
+    EXPECT_EQ(j["xen_version"], "4.17.7");
+    EXPECT_EQ(j["kernel"], "6.1.0-56-amd64");
+    EXPECT_EQ(j["evidence"][1]["source"], "sys/hypervisor/type");
+    const auto g = nlohmann::json::parse(
+        run_cli({"detect", "--json", "--root", fixture("domu-no-guest-type")}).out);
+    EXPECT_TRUE(g["guest_type"].is_null());
+}
+
+TEST(Cli, DetectTextNamesTheEvidence) {
+    const auto r = run_cli({"detect", "--root", fixture("pvh-dom0")});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("role:          dom0"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("sys/hypervisor/properties/features: XENFEAT_dom0 set"), std::string::npos)
+        << r.out;
+}
+
+TEST(Cli, RoleNoneAttemptsNothing) {
+    const auto r = run_cli(
+        {"load", "--dry-run", "--json", "--root", fixture("native"), "--vendor-dir", kVendor});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["role"], "none");
+    EXPECT_TRUE(j["modules"].empty());
+    EXPECT_EQ(r.err.find("ENODEV"), std::string::npos);
+}
+
+TEST(Cli, PlanForDetectedDom0OnAFixtureWithoutModules) {
+    const auto r = run_cli(
+        {"plan", "--json", "--root", fixture("pv-dom0-after-xenfs"), "--vendor-dir", kVendor});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["role"], "dom0");
+    ASSERT_EQ(j["modules"].size(), 10U);
+    EXPECT_EQ(j["modules"][0]["state"], "loaded");  // xen-evtchn, from proc/modules
+    EXPECT_EQ(j["modules"][0]["action"], "skip");
+    EXPECT_EQ(j["modules"][2]["state"], "missing");  // xen-gntalloc: no tree in the fixture
+}
+
+TEST(Cli, DriverDomainModeFromPolicy) {
+    test::TempDir root;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(fixture("pv-domu"))) {
+        const auto rel = std::filesystem::relative(e.path(), fixture("pv-domu"));
+        if (e.is_directory())
+            std::filesystem::create_directories(root.path() + "/" + rel.string());
+        else
+            std::filesystem::copy_file(e.path(), root.path() + "/" + rel.string());
+    }
+    root.write("etc/xen-autoload/local.conf", "driver-domain yes\n");
+    auto r = run_cli({"detect", "--json", "--root", root.path(), "--vendor-dir", kVendor});
+    EXPECT_EQ(nlohmann::json::parse(r.out)["driver_domain"], true);
+    r = run_cli({"plan", "--json", "--root", root.path(), "--vendor-dir", kVendor});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["role"], "driver-domain");
+    EXPECT_EQ(j["modules"].size(), 8U);
+}
+
+TEST(Cli, ConfigErrorIsOneLineExitTwoNothingLoaded) {
+    test::TempDir root;
+    root.write("proc/sys/kernel/osrelease", "6.1.0-56-amd64\n");
+    const std::string bad =
+        root.write("etc/xen-autoload/local.conf", "require dom0 xen-netback\nrequire dom7 x\n");
+    for (const char* cmd : {"plan", "load", "status"}) {
+        std::vector<std::string> args{cmd,    "--root",       root.path(), "--role",
+                                      "dom0", "--vendor-dir", kVendor};
+        if (std::string(cmd) == "load") args.push_back("--dry-run");
+        const auto r = run_cli(args);
+        EXPECT_EQ(r.exit_code, 2) << cmd;
+        EXPECT_EQ(r.err, "xen-autoload: error: " + bad +
+                             ":2: unknown role (dom0, domU or driver-domain): 'dom7'\n")
+            << cmd;
+        EXPECT_TRUE(r.out.empty()) << cmd;
+    }
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+    EXPECT_EQ(run_cli({}).exit_code, 2);
+    EXPECT_EQ(run_cli({"frobnicate"}).exit_code, 2);
+    EXPECT_EQ(run_cli({"detect", "--bogus"}).exit_code, 2);
+    EXPECT_EQ(run_cli({"detect", "--role", "dom0"}).exit_code, 2);
+    EXPECT_EQ(run_cli({"plan", "--role", "dom1"}).exit_code, 2);
+    EXPECT_EQ(run_cli({"load", "--dry-run", "--jobs", "0"}).exit_code, 2);
+    EXPECT_EQ(run_cli({"detect", "--root", "/nonexistent/xa"}).exit_code, 2);
+    EXPECT_EQ(run_cli({"detect", "extra"}).exit_code, 2);
+}
+
+TEST(Cli, HelpAndVersion) {
+    auto r = run_cli({"--version"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, std::string("xen-autoload ") + XA_VERSION + "\n");
+    r = run_cli({"--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* c : {"detect", "plan", "load", "status"})
+        EXPECT_NE(r.out.find(c), std::string::npos);
+}
+
+TEST(Cli, StatusCompleteForRoleNone) {
+    const auto r = run_cli({"status", "--root", fixture("kvm-guest"), "--vendor-dir", kVendor});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace xa

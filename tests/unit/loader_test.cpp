@@ -1,0 +1,155 @@
+#include "loader.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "fake_index.h"
+
+namespace xa {
+namespace {
+
+// Records insert order and the peak number of concurrent inserts; fails chosen modules.
+struct Recorder {
+    std::mutex lock;
+    std::vector<std::string> order;
+    std::map<std::string, int> fail_with;
+    std::atomic<int> running{0};
+    std::atomic<int> peak{0};
+    std::atomic<int> inserters{0};
+    std::chrono::milliseconds hold{20};
+};
+
+class FakeInserter final : public Inserter {
+  public:
+    explicit FakeInserter(Recorder& r) : r_(r) { ++r_.inserters; }
+    InsertOutcome insert(const std::string& module) override {
+        const int now = ++r_.running;
+        int p = r_.peak.load();
+        while (now > p && !r_.peak.compare_exchange_weak(p, now)) {
+        }
+        std::this_thread::sleep_for(r_.hold);
+        InsertOutcome out;
+        {
+            std::lock_guard g(r_.lock);
+            r_.order.push_back(module);
+            if (const auto it = r_.fail_with.find(module); it != r_.fail_with.end())
+                out.err = it->second;
+        }
+        --r_.running;
+        return out;
+    }
+
+  private:
+    Recorder& r_;
+};
+
+InserterFactory factory_for(Recorder& r) {
+    return [&r] { return std::make_unique<FakeInserter>(r); };
+}
+
+Plan dom0_plan() {
+    test::FakeIndex ix;
+    for (const char* m : {"xen_evtchn", "xen_gntdev", "xen_gntalloc", "xen_privcmd", "xenfs",
+                          "xen_netback", "xen_blkback", "xen_pciback"})
+        ix.states[m] = ModuleState::loadable;
+    ix.deps["xenfs"] = {"xen_privcmd"};
+    Policy pol;
+    parse_policy(
+        "require dom0 xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback "
+        "xen-netback\n"
+        "optional dom0 xen-pciback\n",
+        "t.conf", pol);
+    pol.files.push_back("t.conf");
+    return make_plan(Role::dom0, pol, ix);
+}
+
+std::size_t pos(const std::vector<std::string>& v, const std::string& s) {
+    return static_cast<std::size_t>(std::find(v.begin(), v.end(), s) - v.begin());
+}
+
+TEST(Loader, DependenciesFirstIndependentOnesInParallel) {
+    Recorder r;
+    const Plan plan = dom0_plan();
+    const LoadReport rep = execute_plan(plan, factory_for(r), {4, false, std::chrono::seconds(30)});
+    ASSERT_EQ(r.order.size(), 8U);
+    EXPECT_LT(pos(r.order, "xen_privcmd"), pos(r.order, "xenfs"));  // xenfs listed first, waits
+    EXPECT_GE(r.peak.load(), 2);                                    // really parallel
+    EXPECT_LE(r.peak.load(), 4);
+    EXPECT_EQ(r.inserters.load(), 4);  // one inserter (one libkmod context) per worker
+    EXPECT_TRUE(rep.ok());
+    EXPECT_EQ(load_exit_code(rep), 0);
+    for (const LoadResult& res : rep.results)
+        EXPECT_EQ(res.status, LoadStatus::inserted) << res.message;
+}
+
+TEST(Loader, OneJobIsSerial) {
+    Recorder r;
+    r.hold = std::chrono::milliseconds(1);
+    const LoadReport rep =
+        execute_plan(dom0_plan(), factory_for(r), {1, false, std::chrono::seconds(30)});
+    EXPECT_EQ(r.peak.load(), 1);
+    EXPECT_EQ(r.order.size(), 8U);
+    EXPECT_TRUE(rep.ok());
+}
+
+TEST(Loader, OptionalFailureIsAWarningRequiredFailureExitsOne) {
+    Recorder r;
+    r.hold = std::chrono::milliseconds(1);
+    r.fail_with["xen_pciback"] = ENODEV;
+    LoadReport rep =
+        execute_plan(dom0_plan(), factory_for(r), {2, false, std::chrono::seconds(30)});
+    EXPECT_TRUE(rep.ok());
+    bool seen = false;
+    for (const LoadResult& res : rep.results) {
+        if (res.name != "xen_pciback") continue;
+        seen = true;
+        EXPECT_EQ(res.status, LoadStatus::failed);
+        EXPECT_EQ(res.message, "xen-pciback: No such device (ENODEV): not the initial domain");
+    }
+    EXPECT_TRUE(seen);
+
+    Recorder r2;
+    r2.hold = std::chrono::milliseconds(1);
+    r2.fail_with["xen_privcmd"] = ENODEV;
+    rep = execute_plan(dom0_plan(), factory_for(r2), {2, false, std::chrono::seconds(30)});
+    EXPECT_FALSE(rep.ok());
+    EXPECT_EQ(load_exit_code(rep), 1);
+    // xenfs depends on the failed xen-privcmd: not attempted.
+    EXPECT_EQ(pos(r2.order, "xenfs"), r2.order.size());
+    EXPECT_EQ(rep.results[0].message, "xenfs: not attempted: dependency xen_privcmd failed");
+}
+
+TEST(Loader, DryRunInsertsNothing) {
+    Recorder r;
+    const LoadReport rep =
+        execute_plan(dom0_plan(), factory_for(r), {2, true, std::chrono::seconds(30)});
+    EXPECT_TRUE(r.order.empty());
+    EXPECT_EQ(r.inserters.load(), 0);
+    for (const LoadResult& res : rep.results) EXPECT_EQ(res.status, LoadStatus::would_load);
+}
+
+TEST(Loader, DeadlineReportsStuckModules) {
+    Recorder r;
+    r.hold = std::chrono::milliseconds(1500);
+    const LoadReport rep =
+        execute_plan(dom0_plan(), factory_for(r), {8, false, std::chrono::milliseconds(200)});
+    EXPECT_TRUE(rep.timed_out);
+    EXPECT_FALSE(rep.ok());
+    EXPECT_EQ(rep.results[1].err, ETIMEDOUT);
+    // Let the detached workers finish before R goes away.
+    std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+}
+
+TEST(Loader, ErrnoExplanations) {
+    EXPECT_EQ(explain_errno("xen-acpi-processor", ENODEV), "not the initial domain");
+    EXPECT_EQ(explain_errno("xen-evtchn", ENODEV), "not running on Xen");
+    EXPECT_NE(explain_errno("xen-evtchn", ENOEXEC).find("another kernel"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xa

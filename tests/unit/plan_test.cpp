@@ -1,0 +1,105 @@
+#include "plan.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_index.h"
+
+namespace xa {
+namespace {
+
+Policy policy_of(const std::string& text) {
+    Policy p;
+    parse_policy(text, "t.conf", p);
+    p.files.push_back("t.conf");
+    return p;
+}
+
+test::FakeIndex debian_like() {
+    test::FakeIndex ix;
+    for (const char* m : {"xen_evtchn", "xen_gntdev", "xen_privcmd", "xenfs", "xen_netback",
+                          "xen_blkback", "xen_pciback"})
+        ix.states[m] = ModuleState::loadable;
+    ix.states["xenbus_probe_frontend"] = ModuleState::builtin;
+    ix.states["xen_gntdev"] = ModuleState::loaded;
+    ix.deps["xenfs"] = {"xen_privcmd"};
+    ix.aliases["xen-backend:vif"] = "xen_netback";
+    return ix;
+}
+
+const PlanEntry& entry(const Plan& p, const std::string& requested) {
+    for (const PlanEntry& e : p.modules)
+        if (e.requested == requested) return e;
+    throw std::runtime_error("no entry " + requested);
+}
+
+TEST(Plan, StatesActionsAndReasons) {
+    const auto ix = debian_like();
+    const Plan p = make_plan(
+        Role::dom0,
+        policy_of("require dom0 xen-evtchn xen-gntdev xenfs xenbus_probe_frontend xen-missing\n"
+                  "optional dom0 xen-pciback xen-other\n"),
+        ix);
+    EXPECT_EQ(p.kernel, "6.1.0-56-amd64");
+    EXPECT_EQ(entry(p, "xen-evtchn").action, Action::load);
+    EXPECT_EQ(entry(p, "xen-evtchn").name, "xen_evtchn");
+    EXPECT_EQ(entry(p, "xen-gntdev").state, ModuleState::loaded);
+    EXPECT_EQ(entry(p, "xen-gntdev").action, Action::skip);
+    EXPECT_EQ(entry(p, "xenfs").deps, (std::vector<std::string>{"xen_privcmd"}));
+    EXPECT_EQ(entry(p, "xenbus_probe_frontend").state, ModuleState::builtin);
+    EXPECT_EQ(entry(p, "xen-missing").state, ModuleState::missing);
+    EXPECT_TRUE(entry(p, "xen-missing").failure);
+    EXPECT_FALSE(entry(p, "xen-other").failure);  // optional: a warning
+    EXPECT_TRUE(entry(p, "xen-other").warn);
+    EXPECT_TRUE(entry(p, "xen-pciback").optional);
+}
+
+TEST(Plan, DenyWinsOverRequireByRequestedOrResolvedName) {
+    const auto ix = debian_like();
+    const Plan p = make_plan(
+        Role::dom0, policy_of("require dom0 xen-netback xen-backend:vif\ndeny xen_netback\n"), ix);
+    EXPECT_EQ(p.modules[0].state, ModuleState::denied);
+    EXPECT_EQ(p.modules[0].reason, "denied by t.conf:2");
+    EXPECT_EQ(p.modules[1].state, ModuleState::denied);  // via alias
+    EXPECT_EQ(p.modules[1].action, Action::skip);
+}
+
+TEST(Plan, LegacyNamesResolveThroughTheMap) {
+    const auto ix = debian_like();
+    const Plan p = make_plan(Role::dom0, policy_of("require dom0 netbk evtchn usbbk\n"), ix);
+    EXPECT_EQ(entry(p, "netbk").name, "xen_netback");
+    EXPECT_EQ(entry(p, "netbk").action, Action::load);
+    EXPECT_NE(entry(p, "netbk").reason.find("legacy name for xen-netback"), std::string::npos);
+    EXPECT_EQ(entry(p, "evtchn").name, "xen_evtchn");
+    EXPECT_EQ(entry(p, "usbbk").state, ModuleState::missing);
+    EXPECT_FALSE(entry(p, "usbbk").failure);  // a warning, never a failure
+    EXPECT_TRUE(entry(p, "usbbk").warn);
+}
+
+TEST(Plan, DuplicatesLoadOnceAndBlacklistSkips) {
+    auto ix = debian_like();
+    ix.blacklist.insert("xen_blkback");
+    const Plan p =
+        make_plan(Role::dom0, policy_of("require dom0 xen-netback netbk xen-blkback\n"), ix);
+    EXPECT_EQ(p.modules[0].action, Action::load);
+    EXPECT_EQ(p.modules[1].action, Action::skip);
+    EXPECT_EQ(p.modules[2].state, ModuleState::blacklisted);
+    EXPECT_EQ(p.modules[2].action, Action::skip);
+}
+
+TEST(Plan, RoleNoneAndPlainDomUPlanNothing) {
+    const auto ix = debian_like();
+    const Policy pol = policy_of("require dom0 xen-evtchn\nrequire driver-domain xen-netback\n");
+    EXPECT_TRUE(make_plan(Role::none, pol, ix).modules.empty());
+    EXPECT_TRUE(make_plan(Role::domU, pol, ix).modules.empty());
+    EXPECT_EQ(make_plan(Role::driver_domain, pol, ix).modules.size(), 1U);
+}
+
+TEST(Plan, NoPolicyFilesIsAWarning) {
+    const auto ix = debian_like();
+    const Plan p = make_plan(Role::dom0, Policy{}, ix);
+    ASSERT_EQ(p.warnings.size(), 1U);
+    EXPECT_NE(p.warnings[0].find("no policy file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace xa

@@ -1,0 +1,132 @@
+#include "policy.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "sysroot.h"
+#include "test_util.h"
+
+namespace xa {
+namespace {
+
+std::string error_of(const std::string& text) {
+    Policy p;
+    try {
+        parse_policy(text, "/etc/xen-autoload/x.conf", p);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(PolicyParse, ShippedDefaultMatchesTheIssue) {
+    test::TempDir t;
+    const Policy p = load_policy(SysRoot(t.path()),
+                                 {{"/etc/xen-autoload"}, std::string(XA_SOURCE_DIR) + "/config"});
+    std::vector<std::string> required, optional;
+    for (const ModuleRequest& r : p.for_role(Role::dom0))
+        (r.optional ? optional : required).push_back(r.name);
+    EXPECT_EQ(required,
+              (std::vector<std::string>{"xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd",
+                                        "xenfs", "xen-blkback", "xen-netback"}));
+    EXPECT_EQ(optional,
+              (std::vector<std::string>{"xen-pciback", "xen-scsiback", "xen-acpi-processor"}));
+    EXPECT_TRUE(p.for_role(Role::domU).empty());
+    EXPECT_TRUE(p.for_role(Role::none).empty());
+    EXPECT_FALSE(p.for_role(Role::driver_domain).empty());
+    EXPECT_FALSE(p.driver_domain);
+    EXPECT_EQ(effective_role(Role::domU, p), Role::domU);
+}
+
+TEST(PolicyParse, DirectivesCommentsAndDriverDomain) {
+    Policy p;
+    parse_policy(
+        "# comment\n\n  require dom0 a b # trailing\noptional dom0 c\r\ndeny xen_netback\n"
+        "driver-domain yes\noptional dom0 a\n",
+        "f.conf", p);
+    ASSERT_EQ(p.for_role(Role::dom0).size(), 3U);
+    EXPECT_FALSE(p.for_role(Role::dom0)[0].optional);  // require wins over a later optional
+    EXPECT_EQ(p.for_role(Role::dom0)[0].origin, "f.conf:3");
+    EXPECT_TRUE(p.for_role(Role::dom0)[2].optional);
+    ASSERT_NE(p.denied("xen-netback"), nullptr);  // '-' and '_' are the same
+    EXPECT_EQ(p.denied("xen-netback")->origin, "f.conf:5");
+    EXPECT_TRUE(p.driver_domain);
+    EXPECT_EQ(effective_role(Role::domU, p), Role::driver_domain);
+    EXPECT_EQ(effective_role(Role::dom0, p), Role::dom0);
+}
+
+TEST(PolicyParse, ErrorsNameFileLineAndValue) {
+    EXPECT_EQ(error_of("require dom0 a\nloadd dom0 x\n"),
+              "/etc/xen-autoload/x.conf:2: unknown directive (require, optional, deny, "
+              "driver-domain): 'loadd'");
+    EXPECT_EQ(error_of("require dom1 x\n"),
+              "/etc/xen-autoload/x.conf:1: unknown role (dom0, domU or driver-domain): 'dom1'");
+    EXPECT_EQ(error_of("require none x\n"),
+              "/etc/xen-autoload/x.conf:1: unknown role (dom0, domU or driver-domain): 'none'");
+    EXPECT_EQ(error_of("\n\nrequire dom0 x/../y\n"),
+              "/etc/xen-autoload/x.conf:3: invalid module name: 'x/../y'");
+    EXPECT_EQ(error_of("driver-domain maybe\n"),
+              "/etc/xen-autoload/x.conf:1: driver-domain value must be yes or no: 'maybe'");
+    EXPECT_EQ(error_of("require dom0\n"),
+              "/etc/xen-autoload/x.conf:1: no module named: 'require dom0'");
+    EXPECT_EQ(error_of("deny\n"), "/etc/xen-autoload/x.conf:1: no module named: 'deny'");
+    EXPECT_EQ(error_of("deny $(reboot)\n"),
+              "/etc/xen-autoload/x.conf:1: invalid module name: '$(reboot)'");
+    EXPECT_NE(error_of("require dom0 a\x01\n").find(":1: control character"), std::string::npos);
+}
+
+TEST(PolicyFiles, EtcMasksRunMasksVendorAndEmptyOrDevNullDisables) {
+    test::TempDir root;
+    test::TempDir vendor;
+    vendor.write("default.conf", "require dom0 from-vendor\n");
+    vendor.write("extra.conf", "require dom0 vendor-extra\n");
+    vendor.write("gone.conf", "require dom0 vendor-gone\n");
+    vendor.write("README", "require dom0 not-a-conf\n");
+    root.write("run/xen-autoload/default.conf", "require dom0 from-run\n");
+    root.write("etc/xen-autoload/default.conf", "require dom0 from-etc\n");
+    root.write("etc/xen-autoload/extra.conf", "");  // empty: disables the vendor file
+    root.mkdir("run/xen-autoload");
+    ASSERT_EQ(::symlink("/dev/null", (root.path() + "/run/xen-autoload/gone.conf").c_str()), 0);
+    root.write("run/xen-autoload/zz-local.conf", "deny xen-netback\n");
+
+    const PolicyDirs dirs{{"/etc/xen-autoload", "/run/xen-autoload", "/usr/lib/xen-autoload"},
+                          vendor.path()};
+    const auto files = discover_policy_files(SysRoot(root.path()), dirs);
+    ASSERT_EQ(files.size(), 4U);
+    EXPECT_EQ(files[0].path, root.path() + "/etc/xen-autoload/default.conf");
+    EXPECT_TRUE(files[1].disabled);  // extra.conf
+    EXPECT_TRUE(files[2].disabled);  // gone.conf
+    EXPECT_EQ(files[3].name, "zz-local.conf");
+
+    const Policy p = load_policy(SysRoot(root.path()), dirs);
+    ASSERT_EQ(p.for_role(Role::dom0).size(), 1U);
+    EXPECT_EQ(p.for_role(Role::dom0)[0].name, "from-etc");
+    EXPECT_NE(p.denied("xen_netback"), nullptr);
+    EXPECT_EQ(p.disabled.size(), 2U);
+}
+
+TEST(PolicyFiles, VendorDirIsBelowTheRootWithoutOverride) {
+    test::TempDir root;
+    root.write("usr/lib/xen-autoload/default.conf", "optional dom0 x\n");
+    const Policy p =
+        load_policy(SysRoot(root.path()),
+                    {{"/etc/xen-autoload", "/run/xen-autoload", "/usr/lib/xen-autoload"}, {}});
+    ASSERT_EQ(p.for_role(Role::dom0).size(), 1U);
+    EXPECT_TRUE(p.for_role(Role::dom0)[0].optional);
+}
+
+TEST(PolicyFiles, ErrorInLaterFileStopsEverything) {
+    test::TempDir root;
+    root.write("etc/xen-autoload/a.conf", "require dom0 x\n");
+    root.write("etc/xen-autoload/b.conf", "require dom0 x\nrequire dom0 ok bad!name\n");
+    try {
+        load_policy(SysRoot(root.path()), {{"/etc/xen-autoload"}, {}});
+        FAIL() << "no ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  root.path() + "/etc/xen-autoload/b.conf:2: invalid module name: 'bad!name'");
+    }
+}
+
+}  // namespace
+}  // namespace xa

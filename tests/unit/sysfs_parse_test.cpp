@@ -1,0 +1,84 @@
+#include "sysfs_parse.h"
+
+#include <gtest/gtest.h>
+
+namespace xa {
+namespace {
+
+TEST(SysfsParse, FeaturesBitmapOfARealPvDom0HasXenfeatDom0) {
+    const auto bits = parse_hex_bitmap("000228f0\n");
+    ASSERT_TRUE(bits.has_value());
+    EXPECT_EQ(*bits, 0x228f0U);
+    EXPECT_TRUE((*bits >> kXenFeatDom0Bit) & 1U);
+}
+
+TEST(SysfsParse, FeaturesBitmapRejectsGarbage) {
+    EXPECT_FALSE(parse_hex_bitmap("").has_value());
+    EXPECT_FALSE(parse_hex_bitmap("\n").has_value());
+    EXPECT_FALSE(parse_hex_bitmap("zz28f0").has_value());
+    EXPECT_FALSE(parse_hex_bitmap("0x228f0").has_value());
+    EXPECT_FALSE(parse_hex_bitmap("00000000000000000000").has_value());
+    EXPECT_FALSE(parse_hex_bitmap("-1").has_value());
+}
+
+}  // namespace
+}  // namespace xa
+
+namespace xa {
+namespace {
+
+TEST(SysfsParse, GuestTypes) {
+    EXPECT_EQ(parse_guest_type("PV\n"), GuestType::pv);
+    EXPECT_EQ(parse_guest_type("PVH\n"), GuestType::pvh);
+    EXPECT_EQ(parse_guest_type("HVM"), GuestType::hvm);
+    EXPECT_FALSE(parse_guest_type("pv").has_value());
+    EXPECT_FALSE(parse_guest_type("").has_value());
+    EXPECT_FALSE(parse_guest_type("Xen\n").has_value());
+}
+
+TEST(SysfsParse, VersionParts) {
+    EXPECT_EQ(parse_small_decimal("4\n"), 4U);
+    EXPECT_EQ(parse_small_decimal("17\n"), 17U);
+    EXPECT_FALSE(parse_small_decimal("").has_value());
+    EXPECT_FALSE(parse_small_decimal("seventeen").has_value());
+    EXPECT_FALSE(parse_small_decimal("99999999999").has_value());
+    EXPECT_EQ(parse_version_extra(".7\n"), ".7");
+    EXPECT_EQ(parse_version_extra("\n"), "");
+    EXPECT_EQ(parse_version_extra("-rc\n"), "-rc");
+    EXPECT_FALSE(parse_version_extra("\x01\x02\n").has_value());
+    EXPECT_FALSE(parse_version_extra(". 7\n").has_value());
+}
+
+TEST(SysfsParse, KernelRelease) {
+    EXPECT_EQ(parse_kernel_release("6.1.0-56-amd64\n"), "6.1.0-56-amd64");
+    EXPECT_FALSE(parse_kernel_release("../../etc\n").has_value());
+    EXPECT_FALSE(parse_kernel_release("..").has_value());
+    EXPECT_FALSE(parse_kernel_release("").has_value());
+    EXPECT_FALSE(parse_kernel_release("6.1 amd64").has_value());
+}
+
+TEST(SysfsParse, CapabilitiesControlD) {
+    EXPECT_TRUE(capabilities_have_control_d("control_d\n"));
+    EXPECT_TRUE(capabilities_have_control_d("foo,control_d"));
+    EXPECT_FALSE(capabilities_have_control_d("control_dX\n"));
+    EXPECT_FALSE(capabilities_have_control_d("\n"));
+    EXPECT_FALSE(capabilities_have_control_d(""));
+}
+
+TEST(SysfsParse, ProcModules) {
+    const auto m = parse_proc_modules(
+        "xenfs 20480 1 - Live 0x0\nxen_privcmd 28672 1 xenfs, Live 0x0\n\n!!garbage line\n");
+    EXPECT_EQ(m, (std::set<std::string>{"xenfs", "xen_privcmd"}));
+}
+
+TEST(SysfsParse, ModuleNames) {
+    EXPECT_EQ(normalize_module_name("xen-netback"), "xen_netback");
+    EXPECT_TRUE(is_valid_module_name("xen-netback"));
+    EXPECT_FALSE(is_valid_module_name("xen netback"));
+    EXPECT_FALSE(is_valid_module_name("../x"));
+    EXPECT_FALSE(is_valid_module_name(""));
+    EXPECT_FALSE(is_valid_module_name(std::string(65, 'a')));
+}
+
+}  // namespace
+}  // namespace xa
