@@ -45,7 +45,9 @@ cp "$XA_OUT"/debs/*.deb "$tmp/"
         -o APT::FTPArchive::Release::Suite=local \
         -o APT::FTPArchive::Release::Codename=local \
         -o "APT::FTPArchive::Release::Description=xen-autoload CI build" \
-        release . >Release
+        release . >"$tmp.Release"
+    # Written outside and moved in: a Release inside the directory would list itself.
+    mv "$tmp.Release" Release
     gpg --batch --yes --local-user "$fingerprint" --digest-algo SHA512 --clearsign -o InRelease Release
     gpg --batch --yes --local-user "$fingerprint" --digest-algo SHA512 -abs -o Release.gpg Release
     gpg --batch --export "$fingerprint" >xen-autoload-archive.gpg

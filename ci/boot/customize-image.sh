@@ -16,6 +16,12 @@ mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 ln -sf ../xa-check.service "$root/etc/systemd/system/multi-user.target.wants/xa-check.service"
 sed "s/@KVER@/$kver/g" "$here/xa-guest.cfg" >"$root/etc/xen/xa-guest.cfg"
 
+# No login prompts: nobody logs in, and a getty on the serial console would put "login:"
+# in front of the markers the host reads.
+for unit in serial-getty@.service getty@.service console-getty.service getty-static.service; do
+    ln -sf /dev/null "$root/etc/systemd/system/$unit"
+done
+
 echo xa-ci >"$root/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 xa-ci\n' >"$root/etc/hosts"
 

@@ -69,7 +69,7 @@ if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
     echo timed_out=1 >>"$dir/$name.timing"
 fi
 tar -xf "$result" -C "$results" 2>/dev/null || true
-if ! grep -qa '^XA-DONE' "$console"; then
+if ! grep -qa 'XA-DONE mode=' "$console"; then
     echo "qemu-boot: $name: no XA-DONE marker on the console; last lines:" >&2
     tail -n 15 "$console" | tr -d '\r' >&2
     exit 1

@@ -32,9 +32,10 @@ unload_all() {
     [ -z "$left" ] || { echo "$left"; return 1; }
 }
 
+# Every module of the set that can load here (see "loadable" in measure_loading).
 all_loaded() {
     local m
-    for m in "${mods[@]}"; do grep -q "^$m " /proc/modules || return 1; done
+    for m in "${loadable[@]}"; do grep -q "^$m " /proc/modules || return 1; done
 }
 
 # One method, one repetition: prints wall ms; fails if the set did not end up loaded.
@@ -69,8 +70,15 @@ measure_loading() {
         check "modules unloaded before measuring" fail "still loaded: $left"
         return
     fi
-    # Warm the page cache once so the first method does not pay for the disk reads.
+    # Warm the page cache once so the first method does not pay for the disk reads. What
+    # loads here is what every method must load; the rest (e.g. xen-acpi-processor: ENODEV
+    # without ACPI processor data under QEMU) is still asked for by every method.
     modprobe -a "${mods[@]}" 2>/dev/null
+    local -a loadable=() unloadable=()
+    local m
+    for m in "${mods[@]}"; do
+        if grep -q "^$m " /proc/modules; then loadable+=("$m"); else unloadable+=("$m"); fi
+    done
     unload_all >/dev/null
 
     local rep method t0 t1 ok=1 detail=
@@ -99,14 +107,14 @@ measure_loading() {
             fi
             if ! all_loaded; then
                 ok=0
-                detail+="rep $rep $method left some unloaded; "
+                detail+="rep $rep $method did not load all of: ${loadable[*]}; "
             fi
         done
     done
     unload_all >/dev/null
     if [ $ok = 1 ]; then
         check "each method loaded the whole set from a clean state" pass \
-            "${#mods[@]} modules, $measure_reps repetitions"
+            "${#loadable[@]} of ${#mods[@]} load here (not: ${unloadable[*]:-none}), $measure_reps repetitions"
     else
         check "each method loaded the whole set from a clean state" fail "$detail"
     fi

@@ -27,7 +27,8 @@ const SystemdApi& systemd() {
     std::call_once(once, [] {
         void* lib = ::dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL);
         if (lib == nullptr) return;  // stderr logging only
-        api.journal_sendv = reinterpret_cast<int (*)(const iovec*, int)>(::dlsym(lib, "sd_journal_sendv"));
+        api.journal_sendv =
+            reinterpret_cast<int (*)(const iovec*, int)>(::dlsym(lib, "sd_journal_sendv"));
         api.notify = reinterpret_cast<int (*)(int, const char*)>(::dlsym(lib, "sd_notify"));
     });
     return api;

@@ -60,6 +60,8 @@ void log_load_report(const LoadReport& report) {
                 log_warning(r.message, f);
         } else if (r.counts_as_failure) {
             log_error(r.message, f);
+        } else if (r.warn) {
+            log_warning(r.message, f);
         } else {
             log_info(r.message, f);
         }

@@ -1,7 +1,5 @@
 #include "loader.h"
 
-#include "dynlib.h"
-
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
@@ -9,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dynlib.h"
 #include "log.h"
 #include "module_index.h"
 #include "sysfs_parse.h"
@@ -34,8 +33,8 @@ class KmodInserter final : public Inserter {
             return out;
         }
         r = kmod().module_probe_insert_module(mod,
-                                            KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_LOADED,
-                                            nullptr, nullptr, nullptr, nullptr);
+                                              KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_LOADED,
+                                              nullptr, nullptr, nullptr, nullptr);
         kmod().module_unref(mod);
         if (r < 0) {
             // EEXIST: a parallel worker or udev got there first: the module is present.
@@ -142,6 +141,7 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
         const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
         r.status = present ? LoadStatus::present : LoadStatus::skipped;
         r.counts_as_failure = e.failure;
+        r.warn = e.warn;
         r.message = e.requested + ": " + module_state_name(e.state) + ", " + e.reason;
     }
     // A module waits for every planned module in its dependency closure.
@@ -166,13 +166,15 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
             std::vector<LoadResult> results;
             std::size_t remaining = 0;
             unsigned running_workers = 0;
+            std::vector<PlanEntry> entries;  // a copy: detached workers never see the caller's plan
         };
         auto sh = std::make_shared<Shared>();
         sh->nodes = std::move(nodes);
         sh->results = report.results;
         sh->remaining = sh->nodes.size();
+        sh->entries = plan.modules;
 
-        auto worker = [sh, &plan, factory]() {
+        auto worker = [sh, factory]() {
             std::unique_ptr<Inserter> inserter;
             std::unique_lock lk(sh->lock);
             for (;;) {
@@ -189,7 +191,7 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
                         if (!other.done)
                             ready = false;
                         else if (other.failed)
-                            failed_dep = plan.modules[other.plan_index].name;
+                            failed_dep = sh->entries[other.plan_index].name;
                     }
                     if (!failed_dep.empty()) {
                         // Its dependency already failed: trying again would only repeat it.
@@ -214,7 +216,7 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
                     continue;
                 }
                 pick->started = true;
-                const PlanEntry& e = plan.modules[pick->plan_index];
+                const PlanEntry& e = sh->entries[pick->plan_index];
                 lk.unlock();
                 const auto t0 = std::chrono::steady_clock::now();
                 InsertOutcome out;

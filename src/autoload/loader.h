@@ -47,6 +47,7 @@ struct LoadResult {
         message;  // one line: "xen-pciback: No such device (ENODEV): not the initial domain"
     double milliseconds = 0;
     bool counts_as_failure = false;  // a required module that is not present
+    bool warn = false;               // worth a warning (optional missing, legacy name, blacklisted)
 };
 
 struct LoadOptions {
@@ -60,7 +61,8 @@ struct LoadReport {
     Role role = Role::none;
     std::string kernel;
     std::vector<LoadResult> results;  // plan order
-    bool timed_out = false;           // workers still stuck in the kernel: exit with _exit
+    bool timed_out = false;           // workers still stuck in the kernel (detached; they own
+                                      // their state): a CLI exits with _exit
     bool ok() const;                  // every required module present
 };
 

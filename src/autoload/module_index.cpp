@@ -1,10 +1,9 @@
 #include "module_index.h"
 
-#include "dynlib.h"
-
 #include <memory>
 #include <stdexcept>
 
+#include "dynlib.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
 
@@ -140,7 +139,8 @@ ModuleState KmodIndex::state(const std::string& module) const {
     if (kmod().module_new_from_name(ctx_, n.c_str(), &raw) < 0) return ModuleState::missing;
     const Mod m(raw);
     // new_from_name always succeeds; the path is known only when modules.dep lists it.
-    return kmod().module_get_path(m.get()) != nullptr ? ModuleState::loadable : ModuleState::missing;
+    return kmod().module_get_path(m.get()) != nullptr ? ModuleState::loadable
+                                                      : ModuleState::missing;
 }
 
 bool KmodIndex::blacklisted(const std::string& module) const {

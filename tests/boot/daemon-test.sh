@@ -141,6 +141,7 @@ rc=0
 helper xen-backend:vscsi /devices/xen-backend/vscsi-4-0 2>"$tmp/helper-vscsi.log" || rc=$?
 check "helper: denied module not loaded, exit 0 (exit $rc)" test "$rc" -eq 0
 check "helper: says which rule denies" has "$tmp/helper-vscsi.log" "xen_scsiback not loaded: denied by"
+# shellcheck disable=SC2016 # the $(id) is the attack string, not meant to expand
 for bad in 'pci:v00008086d00001234sv*' 'xen-backend:vif;reboot' 'xen-backend:$(id)' ''; do
     rc=0
     helper "$bad" /devices/xen-backend/vif-4-0 2>"$tmp/helper-bad.log" || rc=$?
