@@ -30,8 +30,8 @@ expected_dom0=(
     "xen_evtchn loaded before any guest" "xen_gntdev loaded before any guest"
     "xen_gntalloc loaded before any guest" "xen_privcmd loaded before any guest"
     "xenfs loaded before any guest"
-    "journal: xen-autoload.service loaded xen_netback"
-    "journal: xen-autoload.service loaded xen_blkback"
+    "journal: xen-autoload.service reports xen_netback loaded"
+    "journal: xen-autoload.service reports xen_blkback loaded"
     "xen-autoload status exits 0"
     "goal: detect >= 10x faster than systemd-detect-virt"
     "PV guest created (xl create)"
@@ -57,6 +57,29 @@ expected_native=(
     "no Xen-related error in the journal"
     "no unit failed"
 )
+
+# loaded_by_us STAGE CONSOLE UNIT_JOURNAL: the backends were inserted by xen-autoload itself
+# during boot, either in the initramfs ("xen-autoload: xen-netback: loaded as xen_netback"
+# on the console: the initramfs runs before journald) or by the unit (the same line in its
+# journal, without "already loaded"). A stock dom0 has neither.
+loaded_by_us() {
+    local stage=$1 console=$2 journal=$3 m dash where
+    for m in xen_netback xen_blkback; do
+        dash=${m//_/-}
+        where=
+        if tr -d '\r' <"$console" | grep -aqE "^xen-autoload: $dash: loaded( as $m)?$"; then
+            where="initramfs (console)"
+        elif grep -qE "xen-autoload\[[0-9]+\]: $dash: loaded( as $m)?$" "$journal" 2>/dev/null; then
+            where="xen-autoload.service (journal)"
+        fi
+        if [ -n "$where" ]; then
+            xa_check "$stage" "$m inserted by xen-autoload at boot" pass "$where"
+        else
+            xa_check "$stage" "$m inserted by xen-autoload at boot" fail \
+                "no 'xen-autoload: $dash: loaded' on the console or in the unit's journal"
+        fi
+    done
+}
 
 # boot_once MODE: one boot, its host-side checks, then the in-image checks and metrics.
 boot_once() {
@@ -136,6 +159,8 @@ boot_once() {
             xa_metric "$stage" "$n" "$v" "$u"
         fi
     done <"$results"
+
+    [ "$mode" != dom0 ] || loaded_by_us "$stage" "$console" "$dir/$name/journal-xen-autoload.txt"
 
     local -n expected=expected_$mode
     local e missing=()
