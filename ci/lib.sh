@@ -32,6 +32,19 @@ xa_check() {
     xa_say "$stage: $result: $name${detail:+ ($detail)}"
 }
 
+# xa_goal STAGE NAME VALUE OP LIMIT [UNIT]: a performance goal (OP is <= < >= >), recorded
+# as a check whose result is "met" or "missed". A missed goal is reported, loudly, but does
+# not fail the run: timings on a shared 2-core machine under TCG vary too much to gate on.
+xa_goal() {
+    local stage=$1 name=$2 value=$3 op=$4 limit=$5 unit=${6:-} result=missed
+    if [ -n "$value" ] && awk -v v="$value" -v l="$limit" -v op="$op" 'BEGIN {
+            exit !((op == "<=" && v <= l) || (op == "<" && v < l) ||
+                   (op == ">=" && v >= l) || (op == ">" && v > l)) }'; then
+        result=met
+    fi
+    xa_check "$stage" "goal: $name" "$result" "${value:-no figure}${unit:+ $unit}, goal $op $limit${unit:+ $unit}"
+}
+
 # xa_metric STAGE NAME VALUE [UNIT]: record one measurement.
 xa_metric() {
     local stage=$1 name=$2 value=$3 unit=${4:-}

@@ -28,8 +28,11 @@ jq -r '.stages | to_entries[] | .key as $s | .value.metrics[] |
 pass=$(jq '[.stages[].checks[] | select(.result=="pass")] | length' "$XA_OUT/report.json")
 fail=$(jq '[.stages[].checks[] | select(.result=="fail")] | length' "$XA_OUT/report.json")
 skip=$(jq '[.stages[].checks[] | select(.result=="skip")] | length' "$XA_OUT/report.json")
+met=$(jq '[.stages[].checks[] | select(.result=="met")] | length' "$XA_OUT/report.json")
+missed=$(jq '[.stages[].checks[] | select(.result=="missed")] | length' "$XA_OUT/report.json")
 cat "$XA_OUT/summary.txt"
 echo
+echo "performance goals: $met met, $missed missed"
 echo "pipeline: $pass passed, $fail failed, $skip skipped"
 echo "report: $XA_OUT/report.json"
 [ "$fail" -eq 0 ]

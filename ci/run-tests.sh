@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-"$here/install-deps.sh" base build
+"$here/install-deps.sh" base build boot-integration
 build=${XA_BUILD_DIR:-$XA_OUT/build}
 jobs=${XA_JOBS:-2}
 

@@ -4,7 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
+#include "dynlib.h"
 #include <unistd.h>
 
 #include <array>
@@ -71,7 +71,7 @@ struct State {
 
 void notify(const std::string& text) {
     // No-op outside systemd (NOTIFY_SOCKET unset).
-    (void)sd_notify(0, text.c_str());
+    (void)xa::notify(0, text.c_str());
 }
 
 class Daemon {
