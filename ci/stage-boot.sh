@@ -67,7 +67,8 @@ loaded_by_us() {
     for m in xen_netback xen_blkback; do
         dash=${m//_/-}
         where=
-        if tr -d '\r' <"$console" | grep -aqE "^xen-autoload: $dash: loaded( as $m)?$"; then
+        # No pipe into grep -q here: with pipefail, the writer's SIGPIPE would fail the test.
+        if grep -aqE "^xen-autoload: $dash: loaded( as $m)?"$'\r*$' "$console"; then
             where="initramfs (console)"
         elif grep -qE "xen-autoload\[[0-9]+\]: $dash: loaded( as $m)?$" "$journal" 2>/dev/null; then
             where="xen-autoload.service (journal)"
@@ -88,8 +89,11 @@ boot_once() {
         dom0) stage=boot-xen ;;
         measure)
             stage=measure
-            # Nothing may preload the set: Debian's init script and our unit are masked.
-            args=(systemd.mask=xen.service systemd.mask=xen-autoload.service)
+            # Nothing may preload the set: Debian's init script and our unit are masked, and
+            # xendomains too (without xenstored its xl calls hang and pin xen_privcmd).
+            # The initramfs hook still loads the set: xa-measure unloads it first.
+            args=(systemd.mask=xen.service systemd.mask=xen-autoload.service
+                systemd.mask=xendomains.service)
             ;;
         native) stage=boot-native kind=native ;;
         *) xa_die "stage boot: unknown mode '$mode' (dom0, measure, native)" ;;

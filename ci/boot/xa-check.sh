@@ -5,8 +5,8 @@
 #                    journal, status, detection timings, a PV guest with a vif and a vbd
 #   xa.mode=native   same image on bare (emulated) hardware: unit skipped or a no-op,
 #                    no xen module, no error
-#   xa.mode=measure  Xen dom0 with xen.service and xen-autoload.service masked: module
-#                    loading timings (xa-measure)
+#   xa.mode=measure  Xen dom0 with xen.service, xendomains.service and xen-autoload.service
+#                    masked: module loading timings (xa-measure)
 # Results: every check and metric is one JSON line in $out/results.jsonl and one marker line
 # on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC NAME VALUE UNIT"); the whole
 # $out directory (results, journal, lsmod snapshots...) is written as a tar archive to the

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Stage 6, module loading, sourced by xa-check in a dom0 booted with xa.mode=measure and
-# systemd.mask=xen.service systemd.mask=xen-autoload.service (nothing preloads the set).
+# systemd.mask= of xen.service, xendomains.service and xen-autoload.service (nothing but the
+# initramfs hook preloads the set; it is unloaded first).
 # Loads the dom0 set with each method, unloading everything in between:
 #   xen-autoload load --role dom0 | a modprobe shell loop | systemd-modules-load |
 #   modprobe -a | the kernel's own finit_module time, summed (strace -T on modprobe -a)

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include "dynlib.h"
 #include <unistd.h>
 
 #include <array>
@@ -18,6 +17,7 @@
 
 #include "commands.h"
 #include "deny_list.h"
+#include "dynlib.h"
 #include "engine.h"
 #include "log.h"
 #include "module_index.h"

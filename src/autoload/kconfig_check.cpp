@@ -2,10 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string_view>
 
 namespace xa {
@@ -33,30 +32,32 @@ std::string entry_label(const KconfigEntryResult& e) {
     return out;
 }
 
-void entry_text(std::ostringstream& out, const KconfigEntryResult& e, bool required, bool colour) {
-    out << "    " << entry_label(e) << ": ";
+// Text is built in std::string, not iostreams: <iostream> alone adds ~480 KiB to a binary
+// that links libstdc++ statically and must stay small for initramfs images.
+void entry_text(std::string& out, const KconfigEntryResult& e, bool required, bool colour) {
+    out += "    " + entry_label(e) + ": ";
     if (e.satisfied_by.empty()) {
-        out << paint("missing", required ? kRed : kYellow, colour) << " (" << e.why << ")";
+        out += paint("missing", required ? kRed : kYellow, colour) + " (" + e.why + ")";
     } else {
-        out << paint(kconfig_state_name(e.state), kGreen, colour);
-        if (e.symbols.size() > 1) out << " (CONFIG_" << e.satisfied_by << ")";
+        out += paint(kconfig_state_name(e.state), kGreen, colour);
+        if (e.symbols.size() > 1) out += " (CONFIG_" + e.satisfied_by + ")";
     }
-    out << "\n";
+    out += "\n";
 }
 
-void role_text(std::ostringstream& out, const KconfigRoleResult& r, bool colour) {
-    out << paint(r.name, kBold, colour) << " (" << r.title
-        << "): " << (r.works ? paint("works", kGreen, colour) : paint("CANNOT WORK", kRed, colour));
+void role_text(std::string& out, const KconfigRoleResult& r, bool colour) {
+    out += paint(r.name, kBold, colour) + " (" + r.title +
+           "): " + (r.works ? paint("works", kGreen, colour) : paint("CANNOT WORK", kRed, colour));
     if (r.works && !r.working_roles.empty()) {
-        out << " (as";
-        for (const auto& w : r.working_roles) out << " " << w;
-        out << ")";
+        out += " (as";
+        for (const auto& w : r.working_roles) out += " " + w;
+        out += ")";
     }
-    out << "\n";
-    for (const auto& p : r.problems) out << "  - " << p << "\n";
-    if (!r.required.empty()) out << "  required:\n";
+    out += "\n";
+    for (const auto& p : r.problems) out += "  - " + p + "\n";
+    if (!r.required.empty()) out += "  required:\n";
     for (const auto& e : r.required) entry_text(out, e, true, colour);
-    if (!r.optional.empty()) out << "  optional:\n";
+    if (!r.optional.empty()) out += "  optional:\n";
     for (const auto& e : r.optional) entry_text(out, e, false, colour);
 }
 
@@ -71,8 +72,8 @@ nlohmann::ordered_json entry_json(const KconfigEntryResult& e) {
     return j;
 }
 
-void usage_error(std::ostream& err, const std::string& what) {
-    err << "xen-autoload check-kernel: " << what << " (see xen-autoload --help)\n";
+void usage_error(std::string& err, const std::string& what) {
+    err += "xen-autoload check-kernel: " + what + " (see xen-autoload --help)\n";
 }
 
 std::string role_names() {
@@ -115,19 +116,18 @@ nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::
 }
 
 std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& asked, bool colour) {
-    std::ostringstream out;
-    out << "Kernel config: " << v.origin;
-    if (!v.kernel_version.empty()) out << " (Linux " << v.kernel_version << ")";
-    out << "\n";
+    std::string out = "Kernel config: " + v.origin;
+    if (!v.kernel_version.empty()) out += " (Linux " + v.kernel_version + ")";
+    out += "\n";
     for (const auto& r : v.roles) {
         if (!asked.empty() && r.name != asked) continue;
-        out << "\n";
+        out += "\n";
         role_text(out, r, colour);
     }
-    return out.str();
+    return out;
 }
 
-int run_check_kernel(const CheckKernelOptions& options, std::ostream& out, std::ostream& err) {
+int run_check_kernel(const CheckKernelOptions& options, std::string& out, std::string& err) {
     if (!options.role.empty() && find_kconfig_role(options.role) == nullptr) {
         usage_error(err,
                     "--role: unknown role: '" + options.role + "' (one of " + role_names() + ")");
@@ -138,25 +138,32 @@ int run_check_kernel(const CheckKernelOptions& options, std::ostream& out, std::
                                          ? read_running_config(&error)
                                          : read_config_file(options.config, &error);
     if (!text) {
-        err << "xen-autoload check-kernel: " << error << "\n";
+        err += "xen-autoload check-kernel: " + error + "\n";
         return kExitUsageError;
     }
     std::optional<KernelConfig> config = KernelConfig::parse(text->text, text->origin, &error);
     if (!config) {
-        err << "xen-autoload check-kernel: " << error << "\n";
+        err += "xen-autoload check-kernel: " + error + "\n";
         return kExitUsageError;
     }
     KconfigVerdict verdict = check_kernel_config(*config, text->origin);
     if (options.json)
-        out << kconfig_verdict_json(verdict, options.role).dump(2) << "\n";
+        out += kconfig_verdict_json(verdict, options.role).dump(2) + "\n";
     else
-        out << kconfig_verdict_text(verdict, options.role, options.colour);
+        out += kconfig_verdict_text(verdict, options.role, options.colour);
     if (options.role.empty()) return kExitWorks;
     return verdict.role(options.role)->works ? kExitWorks : kExitRoleCannotWork;
 }
 
 int cmd_check_kernel(int argc, char** argv) {
     CheckKernelOptions options;
+    std::string out, err;
+    // Prints what was gathered and passes the exit code through.
+    auto finish = [&](int code) {
+        std::fputs(out.c_str(), stdout);
+        std::fputs(err.c_str(), stderr);
+        return code;
+    };
     // Hand-parsed: three options, and no global getopt state shared with other commands.
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
@@ -164,7 +171,7 @@ int cmd_check_kernel(int argc, char** argv) {
             // --name VALUE or --name=VALUE; 1 consumed, 0 not this option, -1 error.
             if (arg == name) {
                 if (i + 1 >= argc) {
-                    usage_error(std::cerr, std::string(name) + ": missing value");
+                    usage_error(err, std::string(name) + ": missing value");
                     return -1;
                 }
                 *target = argv[++i];
@@ -178,32 +185,33 @@ int cmd_check_kernel(int argc, char** argv) {
         };
         int consumed = value_of("--config", &options.config);
         if (consumed == 0) consumed = value_of("--role", &options.role);
-        if (consumed < 0) return kExitUsageError;
+        if (consumed < 0) return finish(kExitUsageError);
         if (consumed > 0) {
             if (options.config.empty() && arg.starts_with("--config")) {
-                usage_error(std::cerr, "--config: empty value: ''");
-                return kExitUsageError;
+                usage_error(err, "--config: empty value: ''");
+                return finish(kExitUsageError);
             }
             continue;
         }
         if (arg == "--json") {
             options.json = true;
         } else if (arg == "--help" || arg == "-h") {
-            std::cout << "usage: xen-autoload check-kernel [--config FILE] [--role ROLE] [--json]\n"
-                         "Reads FILE (plain, gzip or xz), else /proc/config.gz, else\n"
-                         "/boot/config-$(uname -r), and says which Xen roles the kernel can\n"
-                         "serve. ROLE: "
-                      << role_names()
-                      << ".\nExit: 0 works (or no --role), 1 the --role cannot work, 2 usage or "
-                         "config error.\n";
-            return kExitWorks;
+            out +=
+                "usage: xen-autoload check-kernel [--config FILE] [--role ROLE] [--json]\n"
+                "Reads FILE (plain, gzip or xz), else /proc/config.gz, else\n"
+                "/boot/config-$(uname -r), and says which Xen roles the kernel can\n"
+                "serve. ROLE: " +
+                role_names() +
+                ".\nExit: 0 works (or no --role), 1 the --role cannot work, 2 usage or "
+                "config error.\n";
+            return finish(kExitWorks);
         } else {
-            usage_error(std::cerr, "unknown argument: '" + std::string(arg) + "'");
-            return kExitUsageError;
+            usage_error(err, "unknown argument: '" + std::string(arg) + "'");
+            return finish(kExitUsageError);
         }
     }
     options.colour = kconfig_use_colour(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
-    return run_check_kernel(options, std::cout, std::cerr);
+    return finish(run_check_kernel(options, out, err));
 }
 
 }  // namespace xa

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
-#include <ostream>
 #include <string>
 
 #include "kconfig_roles.h"
@@ -30,7 +29,7 @@ struct CheckKernelOptions {
 };
 
 // Runs the check; writes the report to OUT and one-line errors to ERR; returns the exit code.
-int run_check_kernel(const CheckKernelOptions& options, std::ostream& out, std::ostream& err);
+int run_check_kernel(const CheckKernelOptions& options, std::string& out, std::string& err);
 
 // The subcommand entry point (argv[0] is "check-kernel").
 int cmd_check_kernel(int argc, char** argv);

@@ -8,22 +8,24 @@ namespace {
 
 using Req = KconfigRequirement;
 
-// Shared entries. The "why" texts are what an admin reads next to a missing symbol.
-const Req kXen{{"XEN"}, "Xen guest support: every Xen role runs the kernel as a Xen guest"};
-const Req kSysHypervisor{{"XEN_SYS_HYPERVISOR"},
-                         "/sys/hypervisor: xen-autoload's best evidence of the role; without "
-                         "it detection falls back to CPUID and /proc/xen"};
-const Req kHvc{{"HVC_XEN"}, "hvc0, the Xen console"};
-const Req kBlkfront{{"XEN_BLKDEV_FRONTEND"},
-                    "xen-blkfront: disks (xvd*) of a guest without emulated hardware"};
-const Req kNetfront{{"XEN_NETDEV_FRONTEND"}, "xen-netfront: network of a guest"};
-const Req kBalloon{{"XEN_BALLOON"}, "memory ballooning (xl mem-set)"};
-const Req kEvtchn{{"XEN_DEV_EVTCHN"}, "/dev/xen/evtchn: xenstored and every toolstack daemon"};
-const Req kGntdev{{"XEN_GNTDEV"}, "/dev/xen/gntdev: backends in user space (qemu, xenconsoled)"};
-const Req kPrivcmd{{"XEN_PRIVCMD"}, "/dev/xen/privcmd: the toolstack's hypercalls"};
-const Req kBackend{{"XEN_BACKEND"}, "the gate of every backend driver"};
-
 std::vector<KconfigRoleSpec> make_roles() {
+    // Shared entries, built here (once, on first use) rather than as globals: no work at
+    // program start, which every `detect` and udev event pays for. The "why" texts are what an
+    // admin reads next to a missing symbol.
+    const Req kXen{{"XEN"}, "Xen guest support: every Xen role runs the kernel as a Xen guest"};
+    const Req kSysHypervisor{{"XEN_SYS_HYPERVISOR"},
+                             "/sys/hypervisor: xen-autoload's best evidence of the role; without "
+                             "it detection falls back to CPUID and /proc/xen"};
+    const Req kHvc{{"HVC_XEN"}, "hvc0, the Xen console"};
+    const Req kBlkfront{{"XEN_BLKDEV_FRONTEND"},
+                        "xen-blkfront: disks (xvd*) of a guest without emulated hardware"};
+    const Req kNetfront{{"XEN_NETDEV_FRONTEND"}, "xen-netfront: network of a guest"};
+    const Req kBalloon{{"XEN_BALLOON"}, "memory ballooning (xl mem-set)"};
+    const Req kEvtchn{{"XEN_DEV_EVTCHN"}, "/dev/xen/evtchn: xenstored and every toolstack daemon"};
+    const Req kGntdev{{"XEN_GNTDEV"},
+                      "/dev/xen/gntdev: backends in user space (qemu, xenconsoled)"};
+    const Req kPrivcmd{{"XEN_PRIVCMD"}, "/dev/xen/privcmd: the toolstack's hypercalls"};
+    const Req kBackend{{"XEN_BACKEND"}, "the gate of every backend driver"};
     std::vector<KconfigRoleSpec> roles;
     roles.push_back(
         {"native",

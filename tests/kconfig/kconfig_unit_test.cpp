@@ -217,22 +217,21 @@ TEST_F(KconfigFiles, CorruptGzipAndMissingFileAreOneLineErrors) {
 
 TEST_F(KconfigFiles, RunExitCodes) {
     std::string cfg = write("c", without(all_required_config(), "XEN_DOM0"));
-    std::ostringstream out, err;
+    std::string out, err;
     EXPECT_EQ(run_check_kernel({cfg, "dom0", false, false}, out, err), 1);
     EXPECT_EQ(run_check_kernel({cfg, "domU", false, false}, out, err), 0);
     EXPECT_EQ(run_check_kernel({cfg, "", false, false}, out, err), 0);
-    EXPECT_EQ(err.str(), "");
+    EXPECT_EQ(err, "");
     EXPECT_EQ(run_check_kernel({cfg, "dom1", false, false}, out, err), 2);
-    EXPECT_NE(err.str().find("--role: unknown role: 'dom1'"), std::string::npos);
-    std::ostringstream out2, err2;
+    EXPECT_NE(err.find("--role: unknown role: 'dom1'"), std::string::npos);
+    std::string out2, err2;
     std::string garbage = write("g", "hello\n");
     EXPECT_EQ(run_check_kernel({garbage, "", true, false}, out2, err2), 2);
-    EXPECT_EQ(err2.str(),
-              "xen-autoload check-kernel: " + garbage + ":1: not a kconfig line: 'hello'\n");
-    EXPECT_EQ(out2.str(), "");
-    std::ostringstream out3, err3;
+    EXPECT_EQ(err2, "xen-autoload check-kernel: " + garbage + ":1: not a kconfig line: 'hello'\n");
+    EXPECT_EQ(out2, "");
+    std::string out3, err3;
     EXPECT_EQ(run_check_kernel({cfg, "dom0", true, false}, out3, err3), 1);
-    auto j = nlohmann::json::parse(out3.str());
+    auto j = nlohmann::json::parse(out3);
     EXPECT_EQ(j["works"], false);
     EXPECT_EQ(j["config"], cfg);
 }
