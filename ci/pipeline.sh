@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-all_stages=(build packages image boot)
+all_stages=(build packages image boot kernel)
 [ $# -gt 0 ] || set -- "${all_stages[@]}"
 
 "$here/install-deps.sh"
