@@ -9,7 +9,7 @@
 # Uses check/metric/pass_if/now_us/say and $out from xa-check.
 : "${out:?sourced by xa-check}"
 
-measure_reps=3
+measure_reps=5
 
 # The dom0 set, as our planner sees it: every module it would load or has loaded.
 measure_module_set() {
