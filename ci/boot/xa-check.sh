@@ -40,6 +40,14 @@ metric() {
         '{kind:"metric", name:$n, value:$v, unit:$u}' >>"$out/results.jsonl"
     say "XA-METRIC $name $value $unit"
 }
+# goal NAME VALUE OP LIMIT [UNIT]: a performance goal of issue 5; the host records it with
+# xa_goal (met/missed: reported, not a failure, since TCG timings vary too much to gate on).
+goal() {
+    local name=$1 value=$2 op=$3 limit=$4 unit=${5:-}
+    jq -cn --arg n "$name" --arg v "$value" --arg o "$op" --arg l "$limit" --arg u "$unit" \
+        '{kind:"goal", name:$n, value:$v, op:$o, limit:$l, unit:$u}' >>"$out/results.jsonl"
+    say "XA-GOAL $name: $value $op $limit $unit"
+}
 # pass_if NAME DETAIL COMMAND...: pass when COMMAND succeeds.
 pass_if() {
     local name=$1 detail=$2
@@ -165,9 +173,7 @@ measure_detection() {
     local ratio
     ratio=$(awk -v a="$sdv" -v b="$ours" 'BEGIN { printf "%.1f", (b > 0 ? a / b : a) }')
     metric detect-speedup-vs-systemd-detect-virt "$ratio" x
-    pass_if "goal: detect >= 10x faster than systemd-detect-virt" \
-        "${ours} ms vs ${sdv} ms per call: ${ratio}x" \
-        awk -v r="$ratio" 'BEGIN { exit !(r >= 10) }'
+    goal "detect speed-up over systemd-detect-virt" "$ratio" ">=" 10 x
 }
 
 xs_read() { xenstore-read "$1" 2>/dev/null; }

@@ -5,8 +5,8 @@
 # Loads the dom0 set with each method, unloading everything in between:
 #   xen-autoload load --role dom0 | a modprobe shell loop | systemd-modules-load |
 #   modprobe -a | the kernel's own finit_module time, summed (strace -T on modprobe -a)
-# and records per-repetition and median wall times, plus the goals of issue 5 as checks.
-# Uses check/metric/pass_if/now_us/say and $out from xa-check.
+# and records per-repetition and median wall times, plus the goals of issue 5.
+# Uses check/metric/goal/now_us/say and $out from xa-check.
 : "${out:?sourced by xa-check}"
 
 measure_reps=5
@@ -140,8 +140,7 @@ measure_loading() {
     local ours=${median[autoload]} kernel=${median[strace]} sml=${median[sml]} ratio
     ratio=$(awk -v a="$sml" -v b="$ours" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
     metric load-speedup-vs-systemd-modules-load "$ratio" x
-    pass_if "goal: xen-autoload load wall <= kernel's summed finit_module time" \
-        "$ours ms vs $kernel ms" [ "$ours" -le "$kernel" ]
-    pass_if "goal: xen-autoload load >= 2x faster than systemd-modules-load" \
-        "$ours ms vs $sml ms: ${ratio}x" awk -v r="$ratio" 'BEGIN { exit !(r >= 2) }'
+    goal "xen-autoload load wall vs the kernel's summed finit_module time" \
+        "$ours" "<=" "$kernel" ms
+    goal "xen-autoload load speed-up over systemd-modules-load" "$ratio" ">=" 2 x
 }

@@ -13,14 +13,18 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "deny_list.h"
-#include "dynlib.h"
 #include "engine.h"
+#include "forked_task.h"
 #include "log.h"
 #include "module_index.h"
+#include "notify_socket.h"
 #include "sysroot.h"
 #include "udev_helper.h"
 #include "uevent_monitor.h"
@@ -63,17 +67,18 @@ std::vector<std::pair<std::string, std::string>> existing_backend_devices(
 
 namespace {
 
-// Everything one policy generation needs; rebuilt on SIGHUP.
-struct State {
-    Context ctx;
-    std::unique_ptr<KmodIndex> index;
-};
-
 void notify(const std::string& text) {
-    // No-op outside systemd (NOTIFY_SOCKET unset).
-    (void)xa::notify(0, text.c_str());
+    // No-op outside systemd (NOTIFY_SOCKET unset). Only the main process may notify
+    // (NotifyAccess=main, the default): the children never call this.
+    (void)notify_service_manager(text);
 }
 
+// Time a child gets beyond the module deadline(s) for everything else (index, deny list,
+// logging) before it is killed.
+constexpr std::chrono::milliseconds kChildMargin{std::chrono::seconds(10)};
+
+// The long-lived process keeps only the Context (platform, policy: no libkmod) and the
+// sockets; all libkmod and journal work happens in children (forked_task.h says why).
 class Daemon {
   public:
     explicit Daemon(const DaemonOptions& o) : opts_(o), root_(o.root) {
@@ -82,6 +87,10 @@ class Daemon {
     }
 
     int run() {
+        // The main process logs to stderr only: sd_journal_sendv would map libsystemd into
+        // it for good. On the journal stream, "<N>" prefixes keep the priorities.
+        log_init(stderr_is_journal() ? LogTarget::journal_stream : LogTarget::stderr_only,
+                 log_level());
         // Signals first, then the socket, then the scan: an event that arrives while we
         // load is queued on the socket and handled after READY, never lost.
         sigset_t mask;
@@ -91,9 +100,9 @@ class Daemon {
         sigfd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sigfd_ < 0) return fatal("signalfd", errno);
 
-        std::optional<State> st;
+        std::optional<Context> ctx;
         try {
-            st = load_state();
+            ctx = prepare(root_, std::nullopt, dirs_);
         } catch (const ConfigError& e) {
             log_error(e.what());
             notify(std::string("STATUS=configuration error: ") + e.what());
@@ -103,7 +112,7 @@ class Daemon {
             notify(std::string("STATUS=") + e.what());
             return kExitFailed;
         }
-        if (st->ctx.platform.hypervisor == Hypervisor::none) {
+        if (ctx->platform.hypervisor == Hypervisor::none) {
             log_info("daemon: not running on Xen, nothing to do");
             notify("READY=1\nSTATUS=not running on Xen, nothing to do");
             return kExitOk;
@@ -121,16 +130,15 @@ class Daemon {
             }
         }
 
-        const int rc = apply(*st, "start");
+        const int rc = apply(*ctx, "start");
         if (rc != kExitOk) return rc;
-        coldplug(*st);
-        const std::string summary = std::string(role_name(st->ctx.role)) + ": " +
-                                    std::to_string(loaded_) +
-                                    " modules loaded or present, watching backend devices";
+        coldplug(*ctx);
+        const std::string summary =
+            std::string(role_name(ctx->role)) + ": modules loaded, watching backend devices";
         notify("READY=1\nSTATUS=" + summary);
-        log_info("daemon: ready: " + summary, {{}, role_name(st->ctx.role), 0});
+        log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0});
         if (opts_.once) return kExitOk;
-        return loop(*st, *monitor);
+        return loop(*ctx, *monitor);
     }
 
   private:
@@ -139,85 +147,89 @@ class Daemon {
         return kExitFailed;
     }
 
-    State load_state() {
-        State s{prepare(root_, std::nullopt, dirs_), nullptr};
-        s.index = std::make_unique<KmodIndex>(root_, s.ctx.kernel);
-        return s;
+    // Writes the deny list, loads the role's modules, in a child. 0, or 1 when a required
+    // one failed or the loading did not finish within the deadline.
+    int apply(const Context& ctx, const char* when) {
+        const int rc = run_forked(
+            std::string(when) + ": module loading", [&] { return apply_here(ctx); },
+            opts_.module_deadline + kChildMargin);
+        if (rc != kExitOk)
+            notify("STATUS=" + std::string(when) +
+                   ": a required module failed to load or did not finish in time (see the "
+                   "journal)");
+        return rc;
     }
 
-    // Writes the deny list, loads the role's modules. 0, or 1 when a required one failed.
-    int apply(const State& s, const char* when) {
-        const std::string role = role_name(s.ctx.role);
+    // The child's half of apply().
+    int apply_here(const Context& ctx) const {
+        const std::string role = role_name(ctx.role);
+        const KmodIndex index(ctx.root, ctx.kernel);
         const std::string deny_path = opts_.deny_path.empty() ? kDenyListPath : opts_.deny_path;
         if (!opts_.dry_run || !opts_.deny_path.empty()) {
-            const std::string err =
-                write_deny_list(deny_path, deny_list_text(s.ctx.policy, s.index.get()));
+            const std::string err = write_deny_list(deny_path, deny_list_text(ctx.policy, &index));
             if (!err.empty()) log_warning("daemon: " + err, {{}, role, 0});
         }
-        const Plan plan = make_plan_for(s.ctx);
+        const Plan plan = make_plan_for(ctx);
         for (const std::string& w : plan.warnings) log_warning(w, {{}, role, 0});
         LoadOptions lo;
         lo.jobs = opts_.jobs;
         lo.dry_run = opts_.dry_run;
         lo.deadline = opts_.module_deadline;
-        const LoadReport rep = load_plan(s.ctx, plan, lo);
+        const LoadReport rep = load_plan(ctx, plan, lo);
         log_load_report(rep);
-        loaded_ = 0;
-        for (const LoadResult& r : rep.results)
-            if (r.status == LoadStatus::inserted || r.status == LoadStatus::present ||
-                r.status == LoadStatus::would_load)
-                ++loaded_;
-        if (rep.timed_out) {
-            // Workers are stuck inside finit_module(): no way to join them. Fail loudly and
-            // let systemd see it rather than hang on.
-            notify("STATUS=" + std::string(when) +
-                   ": a module did not finish loading within the deadline");
-            std::fflush(nullptr);
-            std::_Exit(kExitFailed);
-        }
-        if (!rep.ok()) {
-            notify("STATUS=" + std::string(when) +
-                   ": a required module failed to load (see the journal)");
-            return kExitFailed;
-        }
-        return kExitOk;
+        // A timed-out load leaves workers stuck inside finit_module(): the child's exit
+        // (with failure) ends them, the parent goes on.
+        return rep.ok() && !rep.timed_out ? kExitOk : kExitFailed;
     }
 
-    void handle(const State& s, const std::string& alias, const std::string& devpath) {
-        if (const std::string why = check_alias(alias); !why.empty()) {
-            log_warning("daemon: ignoring " + devpath + ": " + why + ": '" + alias + "'");
-            return;
-        }
-        BackendOptions bo;
-        bo.dry_run = opts_.dry_run;
-        bo.deadline = opts_.module_deadline;
-        (void)handle_backend_request({alias, devpath}, s.ctx.policy, *s.index,
-                                     kmod_inserter_factory(s.ctx.root, s.ctx.kernel), bo);
+    // Handles backend devices, each (alias, devpath) as the udev helper does, in one child.
+    void handle(const Context& ctx,
+                std::vector<std::pair<std::string, std::string>> devices) const {
+        std::erase_if(devices, [](const auto& d) {
+            if (const std::string why = check_alias(d.first); !why.empty()) {
+                log_warning("daemon: ignoring " + d.second + ": " + why + ": '" + d.first + "'");
+                return true;
+            }
+            return false;
+        });
+        if (devices.empty()) return;
+        auto work = [&] {
+            const KmodIndex index(ctx.root, ctx.kernel);
+            BackendOptions bo;
+            bo.dry_run = opts_.dry_run;
+            bo.deadline = opts_.module_deadline;
+            const InserterFactory factory = kmod_inserter_factory(ctx.root, ctx.kernel);
+            int rc = kExitOk;
+            for (const auto& [alias, devpath] : devices)
+                if (handle_backend_request({alias, devpath}, ctx.policy, index, factory, bo)
+                        .exit_code != 0)
+                    rc = kExitFailed;
+            return rc;
+        };
+        // Each request has its own module deadline inside the child.
+        (void)run_forked("backend device " + devices.front().second, work,
+                         opts_.module_deadline * static_cast<long>(devices.size()) + kChildMargin);
     }
 
-    void coldplug(const State& s) {
-        for (const auto& [alias, devpath] : existing_backend_devices(opts_.root))
-            handle(s, alias, devpath);
-    }
+    void coldplug(const Context& ctx) const { handle(ctx, existing_backend_devices(opts_.root)); }
 
-    void reload(std::optional<State>& current) {
+    void reload(Context& current) {
         notify("RELOADING=1\nSTATUS=reloading the policy");
         try {
-            State next = load_state();
+            Context next = prepare(root_, std::nullopt, dirs_);
             (void)apply(next, "reload");
-            *current = std::move(next);
-            log_info("daemon: policy reloaded", {{}, role_name(current->ctx.role), 0});
+            current = std::move(next);
+            log_info("daemon: policy reloaded", {{}, role_name(current.role), 0});
         } catch (const std::exception& e) {
             // Keep the policy that works rather than none.
             log_error(std::string("daemon: reload failed, keeping the previous policy: ") +
                       e.what());
         }
-        notify("READY=1\nSTATUS=" + std::string(role_name(current->ctx.role)) +
+        notify("READY=1\nSTATUS=" + std::string(role_name(current.role)) +
                ": watching backend devices");
     }
 
-    int loop(State& initial, UeventMonitor& monitor) {
-        std::optional<State> st(std::move(initial));
+    int loop(Context& ctx, UeventMonitor& monitor) {
         unsigned long dropped = 0;
         for (;;) {
             pollfd fds[2] = {{monitor.fd(), POLLIN, 0}, {sigfd_, POLLIN, 0}};
@@ -230,7 +242,7 @@ class Daemon {
                 signalfd_siginfo si{};
                 while (::read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
                     if (si.ssi_signo == SIGHUP) {
-                        reload(st);
+                        reload(ctx);
                     } else {
                         notify("STOPPING=1");
                         log_info("daemon: stopping on signal " + std::to_string(si.ssi_signo));
@@ -247,7 +259,7 @@ class Daemon {
                         if (++dropped <= 10 || dropped % 1000 == 0)
                             log_warning("daemon: dropped uevent message #" +
                                         std::to_string(dropped) + ": " + r.why);
-                        if (r.why == "receive queue overflowed") coldplug(*st);
+                        if (r.why == "receive queue overflowed") coldplug(ctx);
                         continue;
                     }
                     const Uevent& ev = *r.event;
@@ -258,7 +270,7 @@ class Daemon {
                         continue;
                     const auto alias = ev.get("MODALIAS");
                     if (!alias) continue;
-                    handle(*st, std::string(*alias), ev.devpath);
+                    handle(ctx, {{std::string(*alias), ev.devpath}});
                 }
             } else if (fds[0].revents & (POLLERR | POLLHUP)) {
                 return fatal("uevent socket", EIO);
@@ -270,7 +282,6 @@ class Daemon {
     SysRoot root_;
     PolicyDirs dirs_;
     int sigfd_ = -1;
-    unsigned loaded_ = 0;
 };
 
 }  // namespace

@@ -68,6 +68,12 @@ LogTarget log_target() {
     return s.target;
 }
 
+LogLevel log_level() {
+    LogState& s = state();
+    if (!s.initialised) log_init();
+    return s.max;
+}
+
 void log(LogLevel level, std::string_view message, const LogFields& fields) {
     LogState& s = state();
     if (!s.initialised) log_init();
@@ -100,7 +106,10 @@ void log(LogLevel level, std::string_view message, const LogFields& fields) {
         if (journal_sendv(iov, n) >= 0) return;
         // The journal is gone (shutdown, initramfs): fall through to stderr.
     }
-    std::string line = "xen-autoload: ";
+    std::string line;
+    if (s.target == LogTarget::journal_stream)
+        line = "<" + std::to_string(static_cast<int>(level)) + ">";
+    line += "xen-autoload: ";
     line += level_prefix(level);
     line += message;
     line += '\n';

@@ -15,7 +15,10 @@ struct LogFields {
     int err = 0;         // ERRNO= (positive errno), 0 for none
 };
 
-enum class LogTarget { auto_detect, stderr_only, journal };
+// journal_stream: stderr lines that start with the "<N>" syslog priority, which journald
+// parses on a service's stdout/stderr stream (SyslogLevelPrefix=, on by default). For
+// processes that must not map libsystemd (the idle daemon) but still want priorities.
+enum class LogTarget { auto_detect, stderr_only, journal, journal_stream };
 
 // Optional; the first log call initialises with auto_detect. MAX drops more verbose levels.
 void log_init(LogTarget target = LogTarget::auto_detect, LogLevel max = LogLevel::info);
@@ -23,6 +26,7 @@ void log_init(LogTarget target = LogTarget::auto_detect, LogLevel max = LogLevel
 // to tell that stderr is connected to the journal).
 bool stderr_is_journal();
 LogTarget log_target();
+LogLevel log_level();
 
 void log(LogLevel level, std::string_view message, const LogFields& fields = {});
 inline void log_error(std::string_view m, const LogFields& f = {}) { log(LogLevel::error, m, f); }

@@ -40,5 +40,16 @@ TEST(Log, StderrLinesCarryLevelAndMessage) {
               "xen-autoload: warning: w\nxen-autoload: i\n");
 }
 
+TEST(Log, JournalStreamLinesStartWithTheSyslogPriority) {
+    // journald reads "<N>" at the start of a stream line as the priority (SyslogLevelPrefix=).
+    log_init(LogTarget::journal_stream, LogLevel::info);
+    ::testing::internal::CaptureStderr();
+    log_error("e");
+    log_info("i");
+    const std::string out = ::testing::internal::GetCapturedStderr();
+    log_init(LogTarget::stderr_only, LogLevel::info);
+    EXPECT_EQ(out, "<3>xen-autoload: error: e\n<6>xen-autoload: i\n");
+}
+
 }  // namespace
 }  // namespace xa
