@@ -85,7 +85,11 @@ std::string explain_errno(const std::string& module, int err) {
     const std::string n = normalize_module_name(module);
     switch (err) {
         case ENODEV:
-            if (n == "xen_pciback" || n == "xen_acpi_processor") return "not the initial domain";
+            if (n == "xen_pciback") return "not the initial domain";
+            // In dom0 too when the firmware gives no processor performance or idle data
+            // (_PSS/_CST) to hand to Xen, as under QEMU.
+            if (n == "xen_acpi_processor")
+                return "not the initial domain, or no ACPI processor data to hand to Xen";
             return "not running on Xen";
         case ENOENT:
             return "module file or a dependency not found";

@@ -42,6 +42,18 @@ std::optional<unsigned> parse_uint(std::string_view s) {
     return v;
 }
 
+// Backend types the toolstack serves in user space: every guest with a console makes a
+// xen-backend:console device, and no kernel module has (or should have) that alias. Not
+// an error. Names from libxl (libxl_types.idl, device kinds with a qemu or daemon backend).
+bool is_user_space_backend(std::string_view alias) {
+    constexpr std::string_view kPrefix = "xen-backend:";
+    if (!alias.starts_with(kPrefix)) return false;
+    const std::string_view type = alias.substr(kPrefix.size());
+    for (const std::string_view t : {"console", "qdisk", "qusb", "vkbd", "vfb", "9pfs"})
+        if (type == t) return true;
+    return false;
+}
+
 }  // namespace
 
 std::optional<BackendDevice> parse_backend_devpath(std::string_view devpath) {
@@ -71,6 +83,12 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     const std::string head = who + " asks for " + req.alias + ": ";
 
     const std::vector<std::string> modules = index.resolve(req.alias);
+    if (modules.empty() && is_user_space_backend(req.alias)) {
+        out.kind = BackendOutcome::Kind::user_space;
+        out.message = head + "served in user space (xenconsoled or qemu), no module to load";
+        log_info(out.message);
+        return out;
+    }
     if (modules.empty()) {
         out.kind = BackendOutcome::Kind::unresolved;
         out.exit_code = 1;

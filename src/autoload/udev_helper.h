@@ -36,10 +36,10 @@ struct BackendRequest {
 };
 
 struct BackendOutcome {
-    enum class Kind { loaded, present, denied, failed, unresolved } kind = Kind::failed;
+    enum class Kind { loaded, present, denied, failed, unresolved, user_space } kind = Kind::failed;
     std::string module;   // resolved module (kernel spelling), "" when unresolved
     std::string message;  // the line that was logged
-    int exit_code = 0;    // 0 loaded/present/denied, 1 failed or unresolved
+    int exit_code = 0;    // 0 loaded/present/denied/user_space, 1 failed or unresolved
 };
 
 struct BackendOptions {

@@ -126,6 +126,13 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     out = handle_backend_request({"xen-backend:nosuchtype", ""}, allow, index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::unresolved) << out.message;
     EXPECT_EQ(out.exit_code, 1);
+
+    // A guest's console is served by xenconsoled: no module, and not an error.
+    out = handle_backend_request({"xen-backend:console", "/devices/xen-backend/console-1-0"}, allow,
+                                 index, factory, opts);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::user_space) << out.message;
+    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_EQ(out.module, "");
 }
 
 }  // namespace
