@@ -19,13 +19,15 @@ for stage in "$@"; do
     start=$(xa_now)
     xa_say "stage $stage: start"
     if "$script"; then
-        xa_say "stage $stage: done in $(( $(xa_now) - start )) s"
+        result=passed
     else
-        xa_say "stage $stage: FAILED after $(( $(xa_now) - start )) s"
+        result=FAILED
         status=1
-        break   # later stages consume this one's output: fail fast
     fi
+    xa_say "stage $stage: $result in $(( $(xa_now) - start )) s"
     xa_metric pipeline "stage-$stage-seconds" "$(( $(xa_now) - start ))" s
+    # Later stages consume this one's output: fail fast.
+    [ $status -eq 0 ] || break
 done
 "$here/report.sh" || status=1
 exit $status
