@@ -5,6 +5,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$XA_OUT/report"
 shopt -s nullglob
+# A file of JSON lines as one array; a stage may have metrics and no checks, or the reverse.
+json_lines() { if [ -s "$1" ]; then jq -s . "$1"; else echo '[]'; fi; }
 stages=()
 for f in *.checks *.metrics; do stages+=("${f%.*}"); done
 mapfile -t stages < <(printf '%s\n' "${stages[@]}" | sort -u)
@@ -13,8 +15,7 @@ mapfile -t stages < <(printf '%s\n' "${stages[@]}" | sort -u)
     sep=
     for s in "${stages[@]}"; do
         printf '%s"%s": {"checks": %s, "metrics": %s}' "$sep" "$s" \
-            "$(jq -s . "$s.checks" 2>/dev/null || echo '[]')" \
-            "$(jq -s . "$s.metrics" 2>/dev/null || echo '[]')"
+            "$(json_lines "$s.checks")" "$(json_lines "$s.metrics")"
         sep=,
     done
     echo '}}'
