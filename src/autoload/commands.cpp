@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "number.h"
 #include "report.h"
 
 namespace xa {
@@ -97,14 +98,13 @@ int parse(int argc, char** argv, unsigned allowed, const char* synopsis, Options
                 break;
             case opt_jobs: {
                 if (refuse(k_jobs)) return kExitUsage;
-                char* end = nullptr;
-                const long n = std::strtol(optarg, &end, 10);
-                if (end == optarg || *end != '\0' || n < 1 || n > 64) {
+                const auto n = parse_unsigned(optarg, 1, 64);
+                if (!n) {
                     usage_error(cmd,
                                 std::string("--jobs: a number from 1 to 64: '") + optarg + "'");
                     return kExitUsage;
                 }
-                o.jobs = static_cast<unsigned>(n);
+                o.jobs = *n;
                 break;
             }
             case opt_vendor_dir: {

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "module_index.h"
 #include "notify_socket.h"
+#include "number.h"
 #include "sysroot.h"
 #include "udev_helper.h"
 #include "uevent_monitor.h"
@@ -319,14 +320,6 @@ int cmd_daemon(int argc, char** argv) {
         "daemon [--dry-run] [--root DIR] [--vendor-dir DIR] [--deny-file PATH] [--jobs N] "
         "[--deadline SECONDS] [--once] [--debug]";
     DaemonOptions o;
-    auto number = [](const char* s, unsigned lo, unsigned hi) -> std::optional<unsigned> {
-        unsigned v = 0;
-        const std::string_view sv(s);
-        const auto [end, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), v);
-        if (ec != std::errc() || end != sv.data() + sv.size() || v < lo || v > hi)
-            return std::nullopt;
-        return v;
-    };
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -352,7 +345,7 @@ int cmd_daemon(int argc, char** argv) {
                 log_init(LogTarget::auto_detect, LogLevel::debug);
                 break;
             case opt_jobs:
-                if (const auto v = number(optarg, 1, 64)) {
+                if (const auto v = parse_unsigned(optarg, 1, 64)) {
                     o.jobs = *v;
                     break;
                 }
@@ -361,7 +354,7 @@ int cmd_daemon(int argc, char** argv) {
                              optarg);
                 return kExitUsage;
             case opt_deadline:
-                if (const auto v = number(optarg, 1, 600)) {
+                if (const auto v = parse_unsigned(optarg, 1, 600)) {
                     o.module_deadline = std::chrono::seconds(*v);
                     break;
                 }

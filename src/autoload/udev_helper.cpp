@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "log.h"
 #include "module_index.h"
+#include "number.h"
 #include "platform.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
@@ -33,14 +34,6 @@ std::string check_alias(std::string_view alias) {
 }
 
 namespace {
-
-std::optional<unsigned> parse_uint(std::string_view s) {
-    unsigned v = 0;
-    if (s.empty() || s.size() > 10) return std::nullopt;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-    return v;
-}
 
 // Backend types the toolstack serves in user space: every guest with a console makes a
 // xen-backend:console device, and no kernel module has (or should have) that alias. Not
@@ -65,8 +58,8 @@ std::optional<BackendDevice> parse_backend_devpath(std::string_view devpath) {
     if (last == std::string_view::npos || last == 0) return std::nullopt;
     const auto mid = name.rfind('-', last - 1);
     if (mid == std::string_view::npos || mid == 0) return std::nullopt;
-    const auto domid = parse_uint(name.substr(mid + 1, last - mid - 1));
-    const auto devid = parse_uint(name.substr(last + 1));
+    const auto domid = parse_unsigned(name.substr(mid + 1, last - mid - 1));
+    const auto devid = parse_unsigned(name.substr(last + 1));
     if (!domid || !devid) return std::nullopt;
     return BackendDevice{std::string(name), std::string(name.substr(0, mid)), *domid, *devid};
 }
