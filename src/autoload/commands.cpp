@@ -161,6 +161,32 @@ std::optional<Context> prepare_or_report(const Options& o, int& exit_code) {
     return std::nullopt;
 }
 
+// plan and status: the same read-only steps, each its own view of the plan.
+struct PlanView {
+    nlohmann::ordered_json (*json)(const Plan&);
+    std::string (*text)(const Plan&);
+    int (*exit_code)(const Plan&);
+};
+
+int show_plan(int argc, char** argv, const char* synopsis, const PlanView& view) {
+    Options o;
+    if (const int rc = parse(argc, argv, k_json | k_root | k_role, synopsis, o); rc >= 0) return rc;
+    int exit_code = kExitOk;
+    const auto ctx = prepare_or_report(o, exit_code);
+    if (!ctx) return exit_code;
+    try {
+        const Plan plan = make_plan_for(*ctx);
+        if (o.json)
+            print_json(view.json(plan));
+        else
+            std::fputs(view.text(plan).c_str(), stdout);
+        return view.exit_code(plan);
+    } catch (const std::exception& e) {
+        log_error(e.what());
+        return kExitFailed;
+    }
+}
+
 }  // namespace
 
 int cmd_detect(int argc, char** argv) {
@@ -185,25 +211,8 @@ int cmd_detect(int argc, char** argv) {
 }
 
 int cmd_plan(int argc, char** argv) {
-    Options o;
-    if (const int rc = parse(argc, argv, k_json | k_root | k_role,
-                             "plan [--json] [--root DIR] [--role ROLE]", o);
-        rc >= 0)
-        return rc;
-    int exit_code = kExitOk;
-    const auto ctx = prepare_or_report(o, exit_code);
-    if (!ctx) return exit_code;
-    try {
-        const Plan plan = make_plan_for(*ctx);
-        if (o.json)
-            print_json(plan_json(plan));
-        else
-            std::fputs(plan_text(plan).c_str(), stdout);
-    } catch (const std::exception& e) {
-        log_error(e.what());
-        return kExitFailed;
-    }
-    return kExitOk;
+    return show_plan(argc, argv, "plan [--json] [--root DIR] [--role ROLE]",
+                     {plan_json, plan_text, [](const Plan&) { return kExitOk; }});
 }
 
 int cmd_load(int argc, char** argv) {
@@ -247,25 +256,10 @@ int cmd_load(int argc, char** argv) {
 }
 
 int cmd_status(int argc, char** argv) {
-    Options o;
-    if (const int rc = parse(argc, argv, k_json | k_root | k_role,
-                             "status [--json] [--root DIR] [--role ROLE]", o);
-        rc >= 0)
-        return rc;
-    int exit_code = kExitOk;
-    const auto ctx = prepare_or_report(o, exit_code);
-    if (!ctx) return exit_code;
-    try {
-        const Plan plan = make_plan_for(*ctx);
-        if (o.json)
-            print_json(status_json(plan));
-        else
-            std::fputs(status_text(plan).c_str(), stdout);
-        return status_complete(plan) ? kExitOk : kExitFailed;
-    } catch (const std::exception& e) {
-        log_error(e.what());
-        return kExitFailed;
-    }
+    return show_plan(argc, argv, "status [--json] [--root DIR] [--role ROLE]",
+                     {status_json, status_text, [](const Plan& plan) {
+                          return status_complete(plan) ? kExitOk : kExitFailed;
+                      }});
 }
 
 }  // namespace xa
