@@ -14,19 +14,14 @@
 #include <string>
 
 #include "uevent_monitor.h"
+#include "uevent_samples.h"
 
 namespace xa {
 namespace {
 
 using namespace std::string_literals;
 
-const std::string& vif_add() {
-    static const std::string msg =
-        "add@/devices/xen-backend/vif-3-0\0ACTION=add\0DEVPATH=/devices/xen-backend/vif-3-0\0"
-        "SUBSYSTEM=xen-backend\0XENBUS_TYPE=vif\0XENBUS_PATH=backend/vif/3/0\0"
-        "XENBUS_BASE_PATH=backend\0MODALIAS=xen-backend:vif\0SEQNUM=1234\0"s;
-    return msg;
-}
+using test::vif_add;
 
 // Polls FD for up to MS milliseconds; true when readable.
 bool wait_readable(int fd, int ms) {

@@ -13,6 +13,7 @@
 #include "deny_list.h"
 #include "udev_helper.h"
 #include "uevent_monitor.h"
+#include "uevent_samples.h"
 
 namespace xa {
 namespace {
@@ -21,13 +22,7 @@ using namespace std::string_literals;
 
 std::span<const char> bytes(const std::string& s) { return {s.data(), s.size()}; }
 
-const std::string& vif_add() {
-    static const std::string msg =
-        "add@/devices/xen-backend/vif-3-0\0ACTION=add\0DEVPATH=/devices/xen-backend/vif-3-0\0"
-        "SUBSYSTEM=xen-backend\0XENBUS_TYPE=vif\0XENBUS_PATH=backend/vif/3/0\0"
-        "XENBUS_BASE_PATH=backend\0MODALIAS=xen-backend:vif\0SEQNUM=1234\0"s;
-    return msg;
-}
+using test::vif_add;
 
 TEST(ParseUevent, KernelMessage) {
     ASSERT_EQ(vif_add().back(), '\0');
