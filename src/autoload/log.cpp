@@ -1,7 +1,9 @@
 #include "log.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,7 +40,47 @@ const char* level_prefix(LogLevel l) {
     }
 }
 
+// The kernel rate-limits /dev/kmsg writers per open file (10 records per 5 s by default):
+// a fresh open per record keeps a load of a dozen modules from losing lines.
+bool write_kmsg(const std::string& record) {
+    const int fd = ::open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return false;
+    const ssize_t n = ::write(fd, record.data(), record.size());
+    ::close(fd);
+    return n == static_cast<ssize_t>(record.size());
+}
+
+LogTarget target_from_environment() {
+    const char* value = std::getenv("XEN_AUTOLOAD_LOG_TARGET");
+    if (value != nullptr && *value != '\0') {
+        if (const auto t = parse_log_target(value)) return *t;
+        // Logging must never stop a boot: say so once and carry on as if unset.
+        std::fprintf(stderr,
+                     "xen-autoload: warning: XEN_AUTOLOAD_LOG_TARGET: unknown value '%s' "
+                     "(auto, console, journal, kmsg): using auto\n",
+                     value);
+    }
+    return stderr_is_journal() ? LogTarget::journal : LogTarget::stderr_only;
+}
+
 }  // namespace
+
+std::optional<LogTarget> parse_log_target(std::string_view value) {
+    if (value == "auto") return LogTarget::auto_detect;
+    if (value == "console") return LogTarget::stderr_only;
+    if (value == "journal") return LogTarget::journal;
+    if (value == "kmsg") return LogTarget::kmsg;
+    return std::nullopt;
+}
+
+std::string kmsg_record(LogLevel level, std::string_view message) {
+    std::string record = "<" + std::to_string(LOG_DAEMON | static_cast<int>(level)) + ">";
+    record += "xen-autoload: ";
+    record += level_prefix(level);
+    record += message;
+    record += '\n';
+    return record;
+}
 
 bool stderr_is_journal() {
     const char* js = std::getenv("JOURNAL_STREAM");
@@ -55,6 +97,8 @@ bool stderr_is_journal() {
 void log_init(LogTarget target, LogLevel max) {
     LogState& s = state();
     std::lock_guard g(s.lock);
+    if (target == LogTarget::auto_detect) target = target_from_environment();
+    // "auto" named in the environment: what auto means without it.
     if (target == LogTarget::auto_detect)
         target = stderr_is_journal() ? LogTarget::journal : LogTarget::stderr_only;
     s.target = target;
@@ -106,6 +150,8 @@ void log(LogLevel level, std::string_view message, const LogFields& fields) {
         if (journal_sendv(iov, n) >= 0) return;
         // The journal is gone (shutdown, initramfs): fall through to stderr.
     }
+    // No /dev/kmsg (a container, a test): stderr still gets the line.
+    if (s.target == LogTarget::kmsg && write_kmsg(kmsg_record(level, message))) return;
     std::string line;
     if (s.target == LogTarget::journal_stream)
         line = "<" + std::to_string(static_cast<int>(level)) + ">";

@@ -1,7 +1,9 @@
 // Logging: one line per message on stderr, or the systemd journal with structured fields
-// (MODULE=, XA_ROLE=, ERRNO=) when stderr is the journal stream of a systemd service.
+// (MODULE=, XA_ROLE=, ERRNO=) when stderr is the journal stream of a systemd service, or
+// the kernel log (/dev/kmsg) in an initramfs, where no journal runs yet.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,10 +20,19 @@ struct LogFields {
 // journal_stream: stderr lines that start with the "<N>" syslog priority, which journald
 // parses on a service's stdout/stderr stream (SyslogLevelPrefix=, on by default). For
 // processes that must not map libsystemd (the idle daemon) but still want priorities.
-enum class LogTarget { auto_detect, stderr_only, journal, journal_stream };
+// kmsg: records in /dev/kmsg, which journald imports once it starts (SYSLOG_IDENTIFIER=
+// xen-autoload), so what the initramfs loaded shows in `journalctl -b -t xen-autoload`.
+enum class LogTarget { auto_detect, stderr_only, journal, journal_stream, kmsg };
 
 // Optional; the first log call initialises with auto_detect. MAX drops more verbose levels.
+// auto_detect takes XEN_AUTOLOAD_LOG_TARGET (auto, console, journal, kmsg) when it is set,
+// else the journal when stderr is the journal stream, else stderr.
 void log_init(LogTarget target = LogTarget::auto_detect, LogLevel max = LogLevel::info);
+// The value of XEN_AUTOLOAD_LOG_TARGET; nullopt for an unknown one.
+std::optional<LogTarget> parse_log_target(std::string_view value);
+// One /dev/kmsg record: "<PRI>xen-autoload: MESSAGE\n", facility daemon. A record from
+// user space with facility 0 would be rewritten to "user" by the kernel anyway.
+std::string kmsg_record(LogLevel level, std::string_view message);
 // True when JOURNAL_STREAM names the device:inode of our stderr (systemd's documented way
 // to tell that stderr is connected to the journal).
 bool stderr_is_journal();

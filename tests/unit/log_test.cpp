@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 namespace xa {
@@ -49,6 +50,40 @@ TEST(Log, JournalStreamLinesStartWithTheSyslogPriority) {
     const std::string out = ::testing::internal::GetCapturedStderr();
     log_init(LogTarget::stderr_only, LogLevel::info);
     EXPECT_EQ(out, "<3>xen-autoload: error: e\n<6>xen-autoload: i\n");
+}
+
+TEST(Log, KmsgRecordsCarryDaemonFacilityAndLevel) {
+    // journald imports user-space kmsg records with facility != kernel and takes the
+    // "xen-autoload:" tag as SYSLOG_IDENTIFIER: LOG_DAEMON (24) + level.
+    EXPECT_EQ(kmsg_record(LogLevel::info, "xen-netback: loaded as xen_netback"),
+              "<30>xen-autoload: xen-netback: loaded as xen_netback\n");
+    EXPECT_EQ(kmsg_record(LogLevel::error, "e"), "<27>xen-autoload: error: e\n");
+    EXPECT_EQ(kmsg_record(LogLevel::warning, "w"), "<28>xen-autoload: warning: w\n");
+}
+
+TEST(Log, LogTargetFromTheEnvironment) {
+    EXPECT_EQ(parse_log_target("kmsg"), LogTarget::kmsg);
+    EXPECT_EQ(parse_log_target("console"), LogTarget::stderr_only);
+    EXPECT_EQ(parse_log_target("journal"), LogTarget::journal);
+    EXPECT_EQ(parse_log_target("auto"), LogTarget::auto_detect);
+    EXPECT_EQ(parse_log_target("KMSG"), std::nullopt);
+    EXPECT_EQ(parse_log_target(""), std::nullopt);
+
+    ::unsetenv("JOURNAL_STREAM");
+    ::setenv("XEN_AUTOLOAD_LOG_TARGET", "kmsg", 1);
+    log_init();
+    EXPECT_EQ(log_target(), LogTarget::kmsg);
+    // Unknown: one warning naming the variable and value, then what auto would pick.
+    ::setenv("XEN_AUTOLOAD_LOG_TARGET", "syslog", 1);
+    ::testing::internal::CaptureStderr();
+    log_init();
+    const std::string out = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(log_target(), LogTarget::stderr_only);
+    EXPECT_EQ(out,
+              "xen-autoload: warning: XEN_AUTOLOAD_LOG_TARGET: unknown value 'syslog' "
+              "(auto, console, journal, kmsg): using auto\n");
+    ::unsetenv("XEN_AUTOLOAD_LOG_TARGET");
+    log_init(LogTarget::stderr_only, LogLevel::info);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@ if { [ -d /proc/xen ] || [ -e /sys/hypervisor/type ]; } && [ -x /usr/sbin/xen-au
     # shellcheck source=/dev/null
     type warn > /dev/null 2>&1 || . /lib/dracut-lib.sh
     # Every wait has a deadline: 30 s for the whole load (each module also has its own).
-    timeout 30 /usr/sbin/xen-autoload load
+    # Messages go to the kernel log: journald imports it later, so `journalctl -b -t
+    # xen-autoload` tells what the initramfs loaded.
+    XEN_AUTOLOAD_LOG_TARGET=kmsg timeout 30 /usr/sbin/xen-autoload load
     xa_rc=$?
     case $xa_rc in
         0) ;;
