@@ -1,23 +1,29 @@
 #!/bin/bash
-# Stage boot: boot the image of stage image three times under QEMU (TCG) and turn what the
-# in-image checks (ci/boot/xa-check.sh) report into checks and metrics:
-#   boot-xen     Xen + Debian dom0 (xa.mode=dom0): issue 5 stage 4 assertions and the
-#                detection timings of stage 6, a PV guest with a vif and a vbd
-#   measure      Xen + dom0 with xen.service and xen-autoload.service masked
-#                (xa.mode=measure): module loading timings of stage 6
-#   boot-native  the same image without Xen (xa.mode=native): issue 5 stage 5
+# Stage boot: boot the images of stage image under QEMU (TCG) and turn what the in-image
+# checks (ci/boot/xa-check.sh) report into checks and metrics. A boot is MODE[-TARGET]:
+#   MODE dom0     Xen + dom0 (xa.mode=dom0): issue 5 stage 4 assertions and the detection
+#                 timings of stage 6, a PV guest (the dom0's kernel) with a vif and a vbd
+#   MODE measure  Xen + dom0 with xen.service and xen-autoload.service masked
+#                 (xa.mode=measure): module loading timings of stage 6
+#   MODE native   the same image and kernel without Xen (xa.mode=native): issue 5 stage 5
+#   TARGET (none)    $XA_OUT/image, Debian 12: Xen 4.17, Debian's 6.1 kernel
+#   TARGET xakernel  $XA_OUT/image, the same image file booting OUR kernel (issue 6,
+#                    image/xa-kernel/), also as the PV guest's kernel
+#   TARGET trixie    $XA_OUT/image-trixie, Debian 13: Xen 4.20, Debian's 6.12 kernel
+# Checks go to stage boot-xen[-TARGET], measure[-TARGET] or boot-native[-TARGET]; every
+# target is asserted the same way (the same expected checks per mode).
 # Results are read from the serial console markers and the result disk, never from QEMU's
 # exit code. Every boot has a 600 s deadline. Outputs in $XA_OUT/boot.
-# Usage: ci/stage-boot.sh [dom0|measure|native...]   (default: all three)
+# Usage: ci/stage-boot.sh [BOOT...]   (default: dom0 measure native dom0-xakernel
+#        native-xakernel dom0-trixie native-trixie)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
-img=$XA_OUT/image
 dir=$XA_OUT/boot
 status=0
-[ $# -gt 0 ] || set -- dom0 measure native
+[ $# -gt 0 ] || set -- dom0 measure native dom0-xakernel native-xakernel dom0-trixie native-trixie
 
 # The checks each mode must report: one missing (script died half-way) is a failure.
 # (Read through a nameref in boot_once.)
@@ -68,7 +74,9 @@ loaded_by_us() {
         dash=${m//_/-}
         where=
         # No pipe into grep -q here: with pipefail, the writer's SIGPIPE would fail the test.
-        if grep -aqE "^xen-autoload: $dash: loaded( as $m)?"$'\r*$' "$console"; then
+        # Straight to the console, or through the kernel log (XEN_AUTOLOAD_LOG_TARGET=kmsg:
+        # then with printk's "[   15.770025] " in front).
+        if grep -aqE "^(\[ *[0-9]+\.[0-9]+\] )?xen-autoload: $dash: loaded( as $m)?"$'\r*$' "$console"; then
             where="initramfs (console)"
         elif grep -qE "xen-autoload\[[0-9]+\]: $dash: loaded( as $m)?$" "$journal" 2>/dev/null; then
             where="xen-autoload.service (journal)"
@@ -82,11 +90,15 @@ loaded_by_us() {
     done
 }
 
-# boot_once MODE: one boot, its host-side checks, then the in-image checks and metrics.
+# boot_once BOOT: one boot (MODE[-TARGET], see the header), its host-side checks, then the
+# in-image checks and metrics.
 boot_once() {
-    local mode=$1 kind=xen stage name args=()
+    local boot=$1 mode target kind=xen stage img kdir kver_var name args=()
+    mode=${boot%%-*}
+    target=${boot#"$mode"}
+    target=${target#-}
     case $mode in
-        dom0) stage=boot-xen ;;
+        dom0) stage="boot-xen" ;;
         measure)
             stage=measure
             # Nothing may preload the set: Debian's init script and our unit are masked, and
@@ -95,14 +107,47 @@ boot_once() {
             args=(systemd.mask=xen.service systemd.mask=xen-autoload.service
                 systemd.mask=xendomains.service)
             ;;
-        native) stage=boot-native kind=native ;;
-        *) xa_die "stage boot: unknown mode '$mode' (dom0, measure, native)" ;;
+        native) stage="boot-native" kind=native ;;
+        *) xa_die "stage boot: '$boot': unknown mode '$mode' (dom0, measure, native)" ;;
     esac
+    local cpus=2
+    case $target in
+        "") img=$XA_OUT/image kdir=$img kver_var=KVER ;;
+        xakernel) img=$XA_OUT/image kdir=$img/xa-kernel kver_var=XA_KVER ;;
+        trixie)
+            img=$XA_OUT/image-trixie kdir=$img kver_var=KVER
+            # Xen 4.20 on 2 emulated CPUs hung in 2 of 5 boots here (dom0 stuck at
+            # "xen:balloon: Initialising balloon driver", or xenstore-read never returning
+            # once the guest ran), QEMU busy all along; one CPU has no cross-CPU wakeups.
+            [ "$kind" = native ] || cpus=1
+            ;;
+        *) xa_die "stage boot: '$boot': unknown target '$target' (none, xakernel, trixie)" ;;
+    esac
+    stage=$stage${target:+-$target}
     name=$stage
+    stages_run+=("$stage")
     rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
-    xa_say "boot: $name: booting ($kind, xa.mode=$mode, deadline 600 s)"
+
+    # The image and the kernel this boot needs (stage image); the release it must run.
+    local f kver
+    for f in "$img/root.img" "$img/xen" "$kdir/vmlinuz" "$kdir/initrd.img" "$img/boot.env"; do
+        if [ ! -f "$f" ]; then
+            xa_check "$stage" "image present" fail "$f missing (stage image)"
+            status=1
+            return 0
+        fi
+    done
+    kver=$(sed -n "s/^$kver_var=//p" "$img/boot.env")
+    if [ -z "$kver" ]; then
+        xa_check "$stage" "image present" fail "$img/boot.env: no $kver_var= (stage image)"
+        status=1
+        return 0
+    fi
+    xa_check "$stage" "image present" pass "$img, kernel $kver"
+
+    xa_say "boot: $name: booting ($kind, xa.mode=$mode, kernel $kver, $cpus CPU(s), deadline 600 s)"
     local rc=0
-    "$here/boot/qemu-boot.sh" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \
+    "$here/boot/qemu-boot.sh" -k "$kdir" -c "$cpus" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \
         2>"$dir/$name.err" || rc=$?
     local timing=$dir/$name.timing console=$dir/$name.console.log results=$dir/$name/results.jsonl
     local t_exit t_up t_start t_done
@@ -148,6 +193,15 @@ boot_once() {
         fi
     fi
 
+    # The kernel that ran is the one this boot is about (uname -r inside, from uname -a).
+    local ran
+    ran=$(awk '{ print $3 }' "$dir/$name/uname.txt" 2>/dev/null)
+    if [ "$ran" = "$kver" ]; then
+        xa_check "$stage" "booted kernel $kver" pass
+    else
+        xa_check "$stage" "booted kernel $kver" fail "uname -r said '${ran:-nothing}' ($dir/$name/uname.txt)"
+    fi
+
     # Re-record the in-image checks and metrics.
     local line kind_ n r d v u
     while IFS= read -r line; do
@@ -183,16 +237,19 @@ boot_once() {
     fi
 }
 
-for f in root.img xen vmlinuz initrd.img; do
-    [ -f "$img/$f" ] || { xa_check boot-xen "image present" fail "$img/$f missing"; exit 1; }
-done
 command -v qemu-system-x86_64 >/dev/null ||
     { xa_check boot-xen "qemu-system-x86_64 present" fail "ci/deps/boot.txt"; exit 1; }
+# Every name first: a typo must not cost the boots before it.
+for boot in "$@"; do
+    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie))?$ ]] ||
+        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie)" >&2; exit 2; }
+done
 mkdir -p "$dir"
-for mode in "$@"; do boot_once "$mode"; done
+stages_run=()
+for boot in "$@"; do boot_once "$boot"; done
 
 # Any failed check of these boots fails the stage.
-for stage in boot-xen measure boot-native; do
+for stage in "${stages_run[@]}"; do
     f=$XA_OUT/report/$stage.checks
     [ -f "$f" ] || continue
     if jq -se 'any(.[]; .result=="fail")' "$f" >/dev/null; then status=1; fi

@@ -1,12 +1,20 @@
 #!/bin/bash
-# Stage image: a Debian 12 root filesystem made with mmdebstrap, with Xen, Debian's kernel
-# and our packages installed by apt from our signed apt repository (out/repo/apt), plus the
-# in-image check unit (ci/boot/). Produces, in $XA_OUT/image:
+# Stage image: Debian root filesystems made with mmdebstrap, with Xen, Debian's kernel and
+# our packages installed by apt from our signed apt repository (out/repo/apt), plus the
+# in-image check unit (ci/boot/). One image per target:
+#   bookworm  Debian 12 (Xen 4.17, kernel 6.1) plus OUR kernel, linux-image-xen-autoload
+#             (issue 6: both kernels in the same image file). $XA_OUT/image, checks "image"
+#   trixie    Debian 13 (Xen 4.20, kernel 6.12), our packages as built on bookworm.
+#             $XA_OUT/image-trixie, checks "image-trixie"
+# Each image directory holds:
 #   root.img            ext4 image of the root (booted by stage boot under Xen and natively)
-#   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), dom0/native kernel, initramfs
-#   boot.env            KVER=..., XEN_VERSION=... for stage boot
+#   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), Debian's kernel, initramfs
+#   xa-kernel/vmlinuz xa-kernel/initrd.img   our kernel and its initramfs (bookworm)
+#   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
 #   mmdebstrap.log      the full mmdebstrap output
 #
+# Usage: ci/stage-image.sh [bookworm|trixie...]   (default: both; each target runs even
+# when another failed, the stage fails if any did)
 # Environment: XA_APT_REPO=DIR takes our repository from DIR instead of out/repo/apt.
 # XA_IMAGE_ALLOW_STOCK=1 builds a stock image (no xen-autoload) when our
 # repository is missing, for developing the boot stage; the stage still FAILS then.
@@ -15,9 +23,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
-stage=image
-suite=bookworm
-img=$XA_OUT/image
+if [ $# -ne 1 ]; then
+    [ $# -gt 0 ] || set -- bookworm trixie
+    rc=0
+    for target in "$@"; do "$here/stage-image.sh" "$target" || rc=1; done
+    exit $rc
+fi
+
+suite=$1
+our_kernel=linux-image-xen-autoload
+case $suite in
+    bookworm) stage=image img=$XA_OUT/image xen_utils=xen-utils-4.17 with_our_kernel=1 ;;
+    trixie) stage=image-trixie img=$XA_OUT/image-trixie xen_utils=xen-utils-4.20 with_our_kernel=0 ;;
+    *) echo "stage-image: unknown target '$suite' (bookworm, trixie)" >&2; exit 2 ;;
+esac
 repo=${XA_APT_REPO:-$XA_OUT/repo/apt}   # stage packages publishes it there
 key_name=xen-autoload-archive.gpg
 deb_cache=$XA_CACHE/debs/$suite
@@ -27,15 +46,49 @@ status=0
 # packages (xen-host pulls xen-system-amd64, linux-image-amd64 and xen-autoload) come on top.
 base_packages=(
     systemd systemd-sysv udev kmod initramfs-tools zstd iproute2 procps
-    linux-image-amd64 xen-system-amd64 xen-utils-4.17 xenstore-utils
+    linux-image-amd64 xen-system-amd64 "$xen_utils" xenstore-utils
     bridge-utils busybox-static strace virt-what jq
 )
 our_packages=(xen-host xen-autoload)
 
+# The machine's own apt sources (ci/lib.sh), with the machine's release name replaced by
+# SUITE in the suite fields only (bookworm-updates -> trixie-updates, bookworm-security ->
+# trixie-security): same archive hosts, same Signed-By keyring, so apt inside mmdebstrap
+# verifies SUITE's Release files with the machine's debian-archive-keyring.
+host_suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release | tr -d '"')
+suite_sources() {
+    xa_apt_sources | awk -v from="$host_suite" -v to="$suite" '
+        function swap(i) {
+            if (from != "" && ($i == from || index($i, from "-") == 1))
+                $i = to substr($i, length(from) + 1)
+        }
+        # deb822: "Suites: bookworm bookworm-updates"
+        /^Suites:/ { for (i = 2; i <= NF; i++) swap(i) }
+        # one-line: "deb [options] URI SUITE COMPONENT...": the field after the URI
+        /^deb / { for (i = 2; i < NF; i++) if ($i ~ /:/ && $i !~ /^\[/ && $i !~ /=/) { swap(i + 1); break } }
+        { print }'
+}
+
 start=$(xa_now)
 rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
 mkdir -p "$img" "$deb_cache"
-rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt"
+rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt" \
+    "$img/xa-kernel" "$img/boot.env"
+
+sources=$(suite_sources)
+if ! grep -qE "^Suites:.*[[:space:]]${suite}([[:space:]]|$)|^deb .*[[:space:]]${suite}[[:space:]]" <<<"$sources"; then
+    xa_check "$stage" "apt sources for $suite" fail \
+        "no suite '$suite' after replacing '$host_suite' in the machine's sources (ci/lib.sh xa_apt_sources)"
+    exit 1
+fi
+printf '%s\n' "$sources" >"$img/apt-sources.txt"
+
+repo_version() {
+    local packages_file=$img/apt-repo/Packages
+    [ -f "$packages_file" ] || packages_file=<(zcat "$img/apt-repo/Packages.gz")
+    awk -v p="$1" '$1=="Package:"{cur=$2} $1=="Version:" && cur==p {print $2; exit}' \
+        "$packages_file"
+}
 
 # 1. Our repository must exist: never build a stock image and call it ours.
 packages=("${base_packages[@]}")
@@ -45,15 +98,29 @@ if [ -f "$repo/$key_name" ] && { [ -f "$repo/Packages" ] || [ -f "$repo/Packages
     # Snapshot it: the packages stage of a parallel run must not change it under apt.
     cp -a "$repo" "$img/apt-repo"
     mirror_extra=("deb [signed-by=$img/apt-repo/$key_name] file:$img/apt-repo ./")
+    xa_check "$stage" "signed apt repository present" pass "$repo"
+    # Our kernel (issue 6) is published into the same repository by stage kernel. Missing,
+    # it is a failure of this stage, not a silent stock-only image.
+    if [ "$with_our_kernel" = 1 ]; then
+        kernel_version=$(repo_version "$our_kernel")
+        if [ -n "$kernel_version" ]; then
+            our_packages+=("$our_kernel")
+            xa_check "$stage" "$our_kernel in our repository" pass "$kernel_version"
+        else
+            xa_check "$stage" "$our_kernel in our repository" fail \
+                "$repo/Packages: no package '$our_kernel' (stage kernel publishes it)"
+            status=1
+        fi
+    fi
+    packages+=("${our_packages[@]}")
     # for customize-image.sh
     export XA_IMAGE_REPO=$img/apt-repo XA_IMAGE_POLICY=$img/apt-policy.txt
-    packages+=("${our_packages[@]}")
-    xa_check "$stage" "signed apt repository present" pass "$repo"
+    export XA_IMAGE_OUR_PACKAGES="${our_packages[*]}"
 else
     xa_check "$stage" "signed apt repository present" fail \
         "$repo: needs $key_name, Packages and InRelease/Release.gpg (stage packages)"
     [ "${XA_IMAGE_ALLOW_STOCK:-0}" = 1 ] || exit 1
-    xa_say "image: XA_IMAGE_ALLOW_STOCK=1: building a STOCK image (development only)"
+    xa_say "$stage: XA_IMAGE_ALLOW_STOCK=1: building a STOCK image (development only)"
     status=1
 fi
 
@@ -62,13 +129,13 @@ fi
 # the essential set stays in the cache too. Our repository is a file: mirror, bind-mounted
 # into the chroot at the same path by mmdebstrap's file-mirror-automount hook dir, so apt
 # installs our packages from it like from any archive.
-xa_say "image: mmdebstrap $suite (${#packages[@]} packages requested, cache $deb_cache)"
+xa_say "$stage: mmdebstrap $suite (${#packages[@]} packages requested, cache $deb_cache)"
 include=$(IFS=,; echo "${packages[*]}")
 # shellcheck disable=SC2016 # $1 (the chroot) is for the hook's own shell
 mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
 # shellcheck disable=SC2016
 customize_hook='"$XA_TOP/ci/boot/customize-image.sh" "$1"'
-if ! xa_apt_sources | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
+if ! printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
     --include="$include" \
     --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     --setup-hook="$mkdir_hook" \
@@ -81,9 +148,10 @@ if ! xa_apt_sources | nice -n 10 mmdebstrap --mode=root --variant=minbase --form
     xa_check "$stage" "mmdebstrap root filesystem" fail "see $img/mmdebstrap.log"
     exit 1
 fi
-xa_check "$stage" "mmdebstrap root filesystem" pass "$(du -sh "$img/rootfs" | cut -f1)"
+xa_check "$stage" "mmdebstrap root filesystem" pass "$suite, $(du -sh "$img/rootfs" | cut -f1)"
 root=$img/rootfs
-# Keep the .deb cache to what this image uses: superseded versions go.
+# Keep the .deb cache to what this image uses: superseded versions go. Our own packages
+# come from our repository, not the archive: they never enter the cache.
 dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Package}_${Version}_${Architecture}.deb\n' |
     sed 's/:/%3a/' | sort >"$img/debs-in-use.txt"
 find "$deb_cache" -maxdepth 1 -name '*.deb' -printf '%f\n' | sort |
@@ -94,12 +162,6 @@ xa_metric "$stage" mmdebstrap-seconds "$(($(xa_now) - start))" s
 installed_version() {
     dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status} ${Version}' "$1" \
         2>/dev/null | sed -n 's/^installed //p' || true
-}
-repo_version() {
-    local packages_file=$img/apt-repo/Packages
-    [ -f "$packages_file" ] || packages_file=<(zcat "$img/apt-repo/Packages.gz")
-    awk -v p="$1" '$1=="Package:"{cur=$2} $1=="Version:" && cur==p {print $2; exit}' \
-        "$packages_file"
 }
 # apt-cache policy, taken inside the chroot by the customize hook: the installed version
 # (***) must be the one our file: repository offers.
@@ -136,30 +198,56 @@ for f in usr/sbin/xen-autoload lib/systemd/system/xen-autoload.service; do
 done
 
 # 4. Boot files for QEMU: the hypervisor (QEMU's multiboot loader wants the ELF, not .gz),
-# the kernel and Debian's own initramfs generated in the chroot.
-kver=$(basename "$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort -V | tail -n 1)")
+# Debian's kernel and its own initramfs generated in the chroot. Debian's kernel is the one
+# linux-image-amd64 depends on (not "the newest in /lib/modules": ours may sort higher).
+kver=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+    sed -n 's/^linux-image-\([^ ,|]*\).*/\1/p')
 xen_gz=$(find "$root/boot" -maxdepth 1 -name 'xen-*-amd64.gz' | sort -V | tail -n 1)
 if [ -z "$kver" ] || [ -z "$xen_gz" ] || [ ! -f "$root/boot/vmlinuz-$kver" ] ||
     [ ! -f "$root/boot/initrd.img-$kver" ]; then
     xa_check "$stage" "kernel, initramfs and hypervisor in /boot" fail \
-        "kver '$kver', xen '$xen_gz'"
+        "kver '$kver' (Depends of linux-image-amd64), xen '$xen_gz'"
     exit 1
 fi
 zcat "$xen_gz" >"$img/xen"
 cp "$root/boot/vmlinuz-$kver" "$img/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$img/initrd.img"
 xen_version=$(basename "$xen_gz" .gz)
-printf 'KVER=%s\nXEN=%s\n' "$kver" "$xen_version" >"$img/boot.env"
+printf 'SUITE=%s\nKVER=%s\nXEN=%s\n' "$suite" "$kver" "$xen_version" >"$img/boot.env"
 xa_check "$stage" "kernel, initramfs and hypervisor in /boot" pass "$kver, $xen_version"
+kernels=("$kver")
 
-# 5. The PV guest's initramfs (busybox-static + xen-blkfront/xen-netfront of this kernel).
-if "$here/boot/make-guest-initramfs.sh" "$root" "$kver" \
-    "$root/var/lib/xa-check/guest-initrd.img" >>"$img/mmdebstrap.log" 2>&1; then
-    xa_check "$stage" "guest initramfs" pass
-else
-    xa_check "$stage" "guest initramfs" fail "see $img/mmdebstrap.log"
-    exit 1
+# Our kernel: its release from the package's own /boot/vmlinuz-*, its initramfs made by
+# Debian's kernel hooks (/etc/kernel/postinst.d/initramfs-tools) in the chroot.
+if [[ " ${our_packages[*]} " == *" $our_kernel "* ]]; then
+    xa_kver=$(dpkg-query --admindir="$root/var/lib/dpkg" -L "$our_kernel" 2>/dev/null |
+        sed -n 's|^/boot/vmlinuz-||p' | head -n 1)
+    if [ -n "$xa_kver" ] && [ -f "$root/boot/vmlinuz-$xa_kver" ] &&
+        [ -f "$root/boot/initrd.img-$xa_kver" ] && [ -d "$root/lib/modules/$xa_kver" ]; then
+        mkdir -p "$img/xa-kernel"
+        cp "$root/boot/vmlinuz-$xa_kver" "$img/xa-kernel/vmlinuz"
+        cp "$root/boot/initrd.img-$xa_kver" "$img/xa-kernel/initrd.img"
+        printf 'XA_KVER=%s\n' "$xa_kver" >>"$img/boot.env"
+        kernels+=("$xa_kver")
+        xa_check "$stage" "our kernel and its initramfs in /boot" pass "$xa_kver"
+    else
+        xa_check "$stage" "our kernel and its initramfs in /boot" fail \
+            "$our_kernel: release '${xa_kver:-none}': needs /boot/vmlinuz-, /boot/initrd.img- and /lib/modules/ of it"
+        status=1
+    fi
 fi
+
+# 5. The PV guest's initramfs, one per kernel (the guest boots the dom0's kernel):
+# busybox-static + xen-blkfront/xen-netfront of that kernel, as modules or built in.
+for k in "${kernels[@]}"; do
+    if frontends=$("$here/boot/make-guest-initramfs.sh" "$root" "$k" \
+        "$root/var/lib/xa-check/guest-initrd-$k.img" 2>>"$img/mmdebstrap.log"); then
+        xa_check "$stage" "guest initramfs for $k" pass "$frontends"
+    else
+        xa_check "$stage" "guest initramfs for $k" fail "see $img/mmdebstrap.log"
+        exit 1
+    fi
+done
 
 # 6. The disk image. 3 GiB sparse; the boots use it read-only (QEMU snapshot=on).
 truncate -s 3G "$img/root.img.tmp"

@@ -6,15 +6,23 @@ set -euo pipefail
 root=${1:?usage: customize-image.sh ROOT}
 here=$(cd "$(dirname "$0")" && pwd)
 
-kver=$(basename "$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort -V | tail -n 1)")
-[ -n "$kver" ] || { echo "customize-image: no kernel in $root/lib/modules" >&2; exit 1; }
+# Every installed kernel (Debian's, and ours when the image has it): the guest boots the
+# dom0's kernel, so each gets its own guest config; xa-check picks it by `uname -r`.
+kvers=()
+for d in "$root"/lib/modules/*/; do
+    k=$(basename "$d")
+    [ -f "$root/boot/vmlinuz-$k" ] && kvers+=("$k")
+done
+[ ${#kvers[@]} -gt 0 ] || { echo "customize-image: no kernel in $root/boot and $root/lib/modules" >&2; exit 1; }
 
 install -D -m 0755 "$here/xa-check.sh" "$root/usr/local/lib/xa-check/xa-check"
 install -D -m 0755 "$here/xa-measure.sh" "$root/usr/local/lib/xa-check/xa-measure"
 install -D -m 0644 "$here/xa-check.service" "$root/etc/systemd/system/xa-check.service"
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 ln -sf ../xa-check.service "$root/etc/systemd/system/multi-user.target.wants/xa-check.service"
-sed "s/@KVER@/$kver/g" "$here/xa-guest.cfg" >"$root/etc/xen/xa-guest.cfg"
+for k in "${kvers[@]}"; do
+    sed "s/@KVER@/$k/g" "$here/xa-guest.cfg" >"$root/etc/xen/xa-guest-$k.cfg"
+done
 
 # No login prompts: nobody logs in, and a getty on the serial console would put "login:"
 # in front of the markers the host reads.
@@ -30,7 +38,9 @@ printf '127.0.0.1 localhost\n127.0.1.1 xa-ci\n' >"$root/etc/hosts"
 # apt took our packages from (the package lists are still there; mmdebstrap cleans them
 # after this hook) for stage image's check.
 if [ -n "${XA_IMAGE_REPO:-}" ]; then
-    chroot "$root" apt-cache policy xen-autoload xen-host >"${XA_IMAGE_POLICY:?}" 2>&1 || true
+    # shellcheck disable=SC2086 # a list of package names
+    chroot "$root" apt-cache policy ${XA_IMAGE_OUR_PACKAGES:-xen-autoload xen-host} \
+        >"${XA_IMAGE_POLICY:?}" 2>&1 || true
     for f in "$root"/etc/apt/sources.list "$root"/etc/apt/sources.list.d/*; do
         [ -f "$f" ] || continue
         if grep -qF "file:$XA_IMAGE_REPO" "$f"; then

@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
-# /init of the PV test guest: load the frontends, wait for the vbd and the vif, record
-# what it saw at the start of xvda (the dom0 reads it back after shutdown), then idle until
-# the dom0 shuts it down (xl shutdown -> /sbin/poweroff).
+# /init of the PV test guest: load the frontends (unless built in), wait for the vbd and
+# the vif, record what it saw at the start of xvda (the dom0 reads it back after shutdown),
+# then idle until the dom0 shuts it down (xl shutdown -> /sbin/poweroff).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -10,8 +10,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 echo "XA-GUEST: init started"
-insmod /lib/modules/xen-blkfront.ko
-insmod /lib/modules/xen-netfront.ko
+# The frontends that are modules of this kernel (make-guest-initramfs.sh lists them; built-in
+# ones are not listed and need nothing).
+while read -r mod; do
+    insmod "/lib/modules/$mod.ko" || echo "XA-GUEST: insmod $mod failed"
+done </etc/modules
 blk=missing net=missing
 i=0
 while [ $i -lt 120 ]; do
@@ -22,7 +25,8 @@ while [ $i -lt 120 ]; do
     i=$((i + 1))
 done
 [ $net = ok ] && ip link set eth0 up
-result="XA-GUEST-RESULT blk=$blk net=$net"
+# The kernel release too: the dom0 checks that the guest ran the dom0's own kernel.
+result="XA-GUEST-RESULT blk=$blk net=$net kernel=$(uname -r)"
 echo "$result"
 if [ $blk = ok ]; then
     printf '%s\n' "$result" | dd of=/dev/xvda bs=512 conv=sync 2>/dev/null

@@ -4,7 +4,10 @@
 # in-image checks (xa-check) left: the serial console log and the result disk's tar archive.
 # The root image is opened with snapshot=on, so every boot starts from the same image.
 #
-# Usage: qemu-boot.sh xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
+# Usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
+#   IMAGE_DIR holds root.img and xen; the kernel (vmlinuz, initrd.img) comes from KERNEL_DIR,
+#   default IMAGE_DIR (stage image puts our own kernel in IMAGE_DIR/xa-kernel).
+#   CPUS: QEMU's -smp, default 2.
 #   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0).
 # Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results) and
 # NAME.timing (KEY=seconds from QEMU start: systemd_up, checks_start, done, exit).
@@ -14,13 +17,27 @@
 set -euo pipefail
 deadline=${XA_BOOT_DEADLINE:-600}
 
-usage() { echo "usage: qemu-boot.sh xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2; exit 2; }
+usage() {
+    echo "usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2
+    exit 2
+}
+kdir='' cpus=2
+while getopts k:c: opt; do
+    case $opt in
+        k) kdir=$OPTARG ;;
+        c) cpus=$OPTARG ;;
+        *) usage ;;
+    esac
+done
+shift $((OPTIND - 1))
+[[ $cpus =~ ^[1-8]$ ]] || { echo "qemu-boot: -c '$cpus': not a CPU count 1-8" >&2; exit 2; }
 [ $# -ge 4 ] || usage
 kind=$1 img=$2 dir=$3 name=$4
 shift 4
+kdir=${kdir:-$img}
 case $kind in xen | native) ;; *) usage ;; esac
-for f in root.img vmlinuz initrd.img xen; do
-    [ -f "$img/$f" ] || { echo "qemu-boot: $img/$f: missing (stage image)" >&2; exit 2; }
+for f in "$img/root.img" "$img/xen" "$kdir/vmlinuz" "$kdir/initrd.img"; do
+    [ -f "$f" ] || { echo "qemu-boot: $f: missing (stage image)" >&2; exit 2; }
 done
 mkdir -p "$dir"
 console=$dir/$name.console.log
@@ -31,7 +48,7 @@ mkdir -p "$results"
 # The result disk starts as zeros, so an unwritten disk reads as an empty archive.
 truncate -s 64M "$result"
 
-common=(-machine pc -accel tcg -smp 2 -m 3072 -display none -monitor none -no-reboot
+common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -display none -monitor none -no-reboot
     -nic none -serial "file:$console"
     -drive "file=$img/root.img,if=virtio,format=raw,snapshot=on"
     -drive "file=$result,if=virtio,format=raw")
@@ -40,10 +57,10 @@ if [ "$kind" = xen ]; then
     # shellcheck disable=SC2054 # commas inside QEMU option values
     cmd=(qemu-system-x86_64 "${common[@]}" -cpu max,-smap -kernel "$img/xen"
         -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
-        -initrd "$img/vmlinuz console=hvc0 earlyprintk=xen root=/dev/vda rw $*,$img/initrd.img")
+        -initrd "$kdir/vmlinuz console=hvc0 earlyprintk=xen root=/dev/vda rw $*,$kdir/initrd.img")
 else
-    cmd=(qemu-system-x86_64 "${common[@]}" -cpu max -kernel "$img/vmlinuz"
-        -initrd "$img/initrd.img" -append "console=ttyS0,115200 root=/dev/vda rw $*")
+    cmd=(qemu-system-x86_64 "${common[@]}" -cpu max -kernel "$kdir/vmlinuz"
+        -initrd "$kdir/initrd.img" -append "console=ttyS0,115200 root=/dev/vda rw $*")
 fi
 printf '%q ' "${cmd[@]}" >"$dir/$name.cmdline"
 

@@ -84,16 +84,17 @@ finish() {
         "$out/results.jsonl")
     journalctl -b -o short-monotonic --no-pager >"$out/journal.txt" 2>&1
     dmesg >"$out/dmesg.txt" 2>&1
-    [ "$mode" = native ] || xl dmesg >"$out/xl-dmesg.txt" 2>&1
+    [ "$mode" = native ] || timeout 30 xl dmesg >"$out/xl-dmesg.txt" 2>&1
     save_results || say "XA-ERROR could not write the result disk $result_disk"
     say "XA-DONE mode=$mode checks=$checks fails=$fails"
 }
 
-# "Result=success ActiveState=active ... " of our unit, one property at a time (systemctl
-# show -p prints in its own order).
+# "LoadState=loaded Result=success ActiveState=active ... " of our unit, one property at a
+# time (systemctl show -p prints in its own order). LoadState matters: systemctl shows a unit
+# that does not exist as Result=success ConditionResult=no, i.e. "skipped".
 unit_state() {
     local p
-    for p in Result ActiveState SubState ConditionResult ExecMainStatus; do
+    for p in LoadState Result ActiveState SubState ConditionResult ExecMainStatus; do
         printf '%s=%s ' "$p" "$(systemctl show -P "$p" xen-autoload.service)"
     done
 }
@@ -176,25 +177,34 @@ measure_detection() {
     goal "detect speed-up over systemd-detect-virt" "$ratio" ">=" 10 x
 }
 
-xs_read() { xenstore-read "$1" 2>/dev/null; }
+# Every xenstore and xl call once the guest exists has a deadline: a xenstored that stops
+# answering must turn into failed checks and a saved journal, not a hung unit.
+xs_read() { timeout 10 xenstore-read "$1" 2>/dev/null; }
 
 # The PV guest: one vif on a bridge, one 16 MB file-backed vbd; both must reach Connected
 # (XenbusStateConnected = 4) on the frontend and the backend side, then it shuts down.
 run_guest() {
     local domid t0 deadline vif_f vif_b vbd_f vbd_b
+    # The guest boots the running dom0 kernel: stage image wrote one config per kernel.
+    local cfg
+    cfg=/etc/xen/xa-guest-$(uname -r).cfg
     ip link add xenbr0 type bridge 2>/dev/null
     ip link set xenbr0 up
     rm -f "$lib/guest-disk.img"
     truncate -s 16M "$lib/guest-disk.img"
 
     t0=$(now_us)
-    if ! timeout 180 xl create /etc/xen/xa-guest.cfg >"$out/xl-create.txt" 2>&1; then
+    if [ ! -f "$cfg" ]; then
+        check "PV guest created (xl create)" fail "$cfg: missing (ci/boot/customize-image.sh)"
+        return
+    fi
+    if ! timeout 180 xl create "$cfg" >"$out/xl-create.txt" 2>&1; then
         check "PV guest created (xl create)" fail "$(tail -n 3 "$out/xl-create.txt" | tr '\n' ' ')"
-        xl destroy xa-guest >/dev/null 2>&1
+        timeout 60 xl destroy xa-guest >/dev/null 2>&1
         return
     fi
     metric guest-create-ms $((($(now_us) - t0) / 1000)) ms
-    domid=$(xl domid xa-guest 2>/dev/null)
+    domid=$(timeout 30 xl domid xa-guest 2>/dev/null)
     check "PV guest created (xl create)" pass "domid $domid"
     # Keep the guest's console for the record (xenconsoled holds it; read it until shutdown).
     timeout 300 xl console xa-guest </dev/null >"$out/guest-console.txt" 2>&1 &
@@ -211,9 +221,12 @@ run_guest() {
         sleep 1
     done
     metric guest-devices-connected-ms $((($(now_us) - t0) / 1000)) ms
-    xl network-list xa-guest >"$out/xl-network-list.txt" 2>&1
-    xl block-list xa-guest >"$out/xl-block-list.txt" 2>&1
-    xenstore-ls -f "/local/domain/0/backend" >"$out/xenstore-backend.txt" 2>&1
+    # Not both Connected: what every process waits on, for the record.
+    [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] ||
+        timeout 10 ps -eo pid,stat,wchan:32,etime,args >"$out/ps-devices-not-connected.txt" 2>&1
+    timeout 30 xl network-list xa-guest >"$out/xl-network-list.txt" 2>&1
+    timeout 30 xl block-list xa-guest >"$out/xl-block-list.txt" 2>&1
+    timeout 30 xenstore-ls -f "/local/domain/0/backend" >"$out/xenstore-backend.txt" 2>&1
     pass_if "guest vif Connected (frontend and backend state 4)" \
         "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
     pass_if "guest vbd Connected (frontend and backend state 4)" \
@@ -225,15 +238,17 @@ run_guest() {
         check "guest shut down (xl shutdown -w)" pass "$((($(now_us) - t0) / 1000)) ms"
     else
         check "guest shut down (xl shutdown -w)" fail "$(tail -n 2 "$out/xl-shutdown.txt" | tr '\n' ' ')"
-        xl destroy xa-guest >/dev/null 2>&1
+        timeout 60 xl destroy xa-guest >/dev/null 2>&1
     fi
     kill "$console_pid" 2>/dev/null
     wait "$console_pid" 2>/dev/null
-    # What the guest saw, written by its /init at the start of its xvda.
+    # What the guest saw, written by its /init at the start of its xvda, and the kernel it
+    # ran: it must be this dom0's (/etc/xen/xa-guest-KVER.cfg), e.g. ours with built-in
+    # frontends.
     local seen
     seen=$(head -c 512 "$lib/guest-disk.img" | tr -d '\0' | head -n 1)
     pass_if "guest used its vbd and vif (marker written through blkfront)" "${seen:-no marker}" \
-        [ "$seen" = "XA-GUEST-RESULT blk=ok net=ok" ]
+        [ "$seen" = "XA-GUEST-RESULT blk=ok net=ok kernel=$(uname -r)" ]
 }
 
 # Errors logged by us: our unit, and anything logged under our name (udev helper, initramfs).
@@ -257,8 +272,12 @@ check_dom0() {
     domains=$(tail -n +2 "$out/xl-list-before-guest.txt" | grep -c .)
     pass_if "no guest existed at the module snapshot (xl list)" "$domains domain(s)" \
         [ "$domains" = 1 ]
-    journalctl -b -u xen-autoload.service -o short-monotonic --no-pager \
-        >"$out/journal-xen-autoload.txt" 2>&1
+    # Our unit's lines. The daemon's forked children log through the journal's native
+    # protocol and exit at once: journald then often cannot look up their cgroup, and the
+    # line lacks _SYSTEMD_UNIT (seen on trixie with 1 CPU). Those lines still carry our
+    # identifier and _TRANSPORT=journal (the initramfs' kmsg lines do not).
+    journalctl -b -o short-monotonic --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
+        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
 
     xen-autoload detect --json >"$out/detect.json" 2>"$out/detect.err"
     local rc=$? det
@@ -271,7 +290,7 @@ check_dom0() {
     # A daemon (Type=notify) is still active; a oneshot would be active (RemainAfterExit)
     # or inactive: either way it ran (ConditionResult=yes) and nothing failed.
     pass_if "xen-autoload.service ran and succeeded" "$st" \
-        unit_has Result=success ConditionResult=yes ExecMainStatus=0
+        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
 
     local m
     for m in "${dom0_modules[@]}"; do
@@ -321,7 +340,9 @@ check_native() {
 
     local st
     st=$(unit_state)
-    if unit_has ConditionResult=no; then
+    if ! unit_has LoadState=loaded; then
+        check "xen-autoload.service skipped or a no-op" fail "not installed or not loadable: $st"
+    elif unit_has ConditionResult=no; then
         check "xen-autoload.service skipped or a no-op" pass "skipped by its condition: $st"
     elif unit_has Result=success ExecMainStatus=0; then
         check "xen-autoload.service skipped or a no-op" pass "ran, succeeded: $st"
@@ -349,7 +370,7 @@ say "XA-START mode=$mode uptime=$(cut -d' ' -f1 /proc/uptime)"
 metric checks-start-uptime-s "$(cut -d' ' -f1 /proc/uptime)" s
 uname -a >"$out/uname.txt"
 cat /proc/cmdline >"$out/cmdline.txt"
-dpkg-query -W xen-autoload xen-host >"$out/packages.txt" 2>&1
+dpkg-query -W xen-autoload xen-host linux-image-xen-autoload >"$out/packages.txt" 2>&1
 wait_settled
 case $mode in
     dom0) check_dom0 ;;
