@@ -6,7 +6,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-all_stages=(build packages image boot kernel)
+# kernel comes before image: the image installs our kernel package from our repository
+# (stage kernel publishes it there) and stage boot boots it as well as Debian's.
+all_stages=(build packages kernel image boot)
 [ $# -gt 0 ] || set -- "${all_stages[@]}"
 
 "$here/install-deps.sh"

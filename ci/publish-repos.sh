@@ -1,5 +1,7 @@
 #!/bin/bash
-# Publish the built packages as repositories (run by ci/stage-packages.sh):
+# Publish the built packages as repositories (run by ci/stage-packages.sh, and again by
+# ci/stage-kernel.sh once the kernel packages exist in $XA_OUT/kernel: they join the same
+# repositories, so the image stage installs our kernel by apt like our other packages):
 #   $XA_OUT/repo/apt/  flat apt repository: the .debs, Packages, Packages.gz, Release,
 #                      Release.gpg, InRelease, and the public key xen-autoload-archive.gpg
 #                      (binary keyring). A consumer writes:
@@ -35,6 +37,8 @@ tmp=$apt_repo.new
 rm -rf "$tmp"
 mkdir -p "$tmp"
 cp "$XA_OUT"/debs/*.deb "$tmp/"
+# Only the kernel image: kbuild's headers/libc-dev packages are not ours to publish.
+find "$XA_OUT/kernel" -maxdepth 1 -name 'linux-image-xen-autoload_*.deb' -exec cp -t "$tmp/" {} + 2>/dev/null || true
 (
     cd "$tmp"
     apt-ftparchive packages . >Packages
@@ -64,6 +68,8 @@ tmp=$dnf_repo.new
 rm -rf "$tmp"
 mkdir -p "$tmp"
 find "$XA_OUT/rpms" -name '*.rpm' ! -name '*.src.rpm' -exec cp -t "$tmp/" {} +
+find "$XA_OUT/kernel" -maxdepth 1 -name 'kernel-xen-autoload-*.rpm' ! -name '*.src.rpm' \
+    -exec cp -t "$tmp/" {} + 2>/dev/null || true
 createrepo_c --quiet "$tmp"
 rm -rf "$dnf_repo"
 mv "$tmp" "$dnf_repo"
