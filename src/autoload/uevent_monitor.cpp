@@ -41,8 +41,12 @@ std::optional<Uevent> parse_uevent(std::span<const char> datagram) {
 
     Uevent ev;
     while (!rest.empty()) {
-        const std::string_view field = next_field();
+        std::string_view field = next_field();
         if (field.empty()) continue;  // tolerate padding NULs
+        // The kernel ends a CPU's MODALIAS with a newline (drivers/base/cpu.c formats it
+        // for the sysfs file and reuses it for the uevent): one trailing newline is data
+        // from the kernel, not an attack; every other control character still is.
+        if (field.back() == '\n') field.remove_suffix(1);
         const auto eq = field.find('=');
         if (eq == std::string_view::npos || eq == 0 || !printable(field)) return std::nullopt;
         ev.env.emplace_back(std::string(field.substr(0, eq)), std::string(field.substr(eq + 1)));

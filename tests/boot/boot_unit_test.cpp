@@ -35,6 +35,21 @@ TEST(ParseUevent, KernelMessage) {
     EXPECT_FALSE(ev->get("NOPE"));
 }
 
+TEST(ParseUevent, CpuModaliasWithTheKernelsTrailingNewline) {
+    // What `udevadm trigger` makes the kernel send for each CPU at every boot.
+    const auto ev = parse_uevent(
+        bytes(("change@/devices/system/cpu/cpu0\0ACTION=change\0DEVPATH=/devices/system/cpu/cpu0\0"
+               "SUBSYSTEM=cpu\0SYNTH_UUID=0\0MODALIAS=cpu:type:x86,ven0002fam0019mod0011:feature:,"
+               "0000,0001\n\0SEQNUM=2951\0"s)));
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->get("MODALIAS"), "cpu:type:x86,ven0002fam0019mod0011:feature:,0000,0001");
+    // Only one newline, only at the end.
+    EXPECT_FALSE(
+        parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0X=a\n\n\0"s))));
+    EXPECT_FALSE(
+        parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0X=a\nb\0"s))));
+}
+
 TEST(ParseUevent, RefusesOtherFormatsAndGarbage) {
     // udev's own monitor format starts with "libudev\0" and a binary header.
     EXPECT_FALSE(parse_uevent(bytes(("libudev\0\xfe\xed\xca\xfe"s))));
