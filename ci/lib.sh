@@ -60,3 +60,51 @@ xa_apt_sources() {
         grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
     fi
 }
+
+# xa_source_copy DEST: what git would commit (tracked + untracked, not ignored, not deleted)
+# copied to DEST, so that a stale build directory or out/ never leaks into a package.
+xa_source_copy() {
+    local dest=$1
+    mkdir -p "$dest"
+    (cd "$XA_TOP" && git ls-files -z --cached --others --exclude-standard) |
+        (cd "$XA_TOP" && while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done) |
+        (cd "$XA_TOP" && tar --null -T - -cf -) | tar -xf - -C "$dest"
+}
+
+# xa_lintian STAGE NAME LOG TARGET: lintian --pedantic on TARGET (a .changes or .deb); the
+# check passes with 0 errors and 0 warnings (overrides carry their reason in
+# debian/*.lintian-overrides). Records lintian-errors/-warnings; returns 1 on a failure.
+xa_lintian() {
+    local stage=$1 name=$2 log=$3 target=$4 errors warnings
+    lintian --info --display-info --pedantic "$target" >"$log" 2>&1 || true
+    errors=$(grep -c '^E: ' "$log" || true)
+    warnings=$(grep -c '^W: ' "$log" || true)
+    xa_metric "$stage" lintian-errors "$errors"
+    xa_metric "$stage" lintian-warnings "$warnings"
+    if [ "$errors" -eq 0 ] && [ "$warnings" -eq 0 ] && ! grep -q '^internal error' "$log"; then
+        xa_check "$stage" "$name" pass "$(grep -cE '^[IPX]: ' "$log" || true) info/pedantic tags"
+    else
+        grep -E '^[EW]: ' "$log" >&2 || true
+        xa_check "$stage" "$name" fail "$errors errors, $warnings warnings; $log"
+        return 1
+    fi
+}
+
+# xa_rpmlint STAGE NAME LOG FILE...: rpmlint with Fedora's policy (rpm/rpmlint.toml); the
+# check passes with 0 errors (warnings stay in LOG). Records rpmlint-errors; returns 1 on a
+# failure.
+xa_rpmlint() {
+    local stage=$1 name=$2 log=$3 summary errors
+    shift 3
+    rpmlint -c "$XA_TOP/rpm/rpmlint.toml" "$@" >"$log" 2>&1 || true
+    summary=$(grep -E '[0-9]+ errors?, [0-9]+ warnings?' "$log" | tail -n 1)
+    errors=$(sed -n -E 's/.* ([0-9]+) errors?,.*/\1/p' <<<"$summary")
+    xa_metric "$stage" rpmlint-errors "${errors:-0}"
+    if [ -n "$summary" ] && [ "$errors" -eq 0 ]; then
+        xa_check "$stage" "$name" pass "$summary"
+    else
+        grep -E ' E: ' "$log" >&2 || true
+        xa_check "$stage" "$name" fail "${summary:-no summary}; $log"
+        return 1
+    fi
+}

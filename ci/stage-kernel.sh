@@ -80,10 +80,8 @@ if ! version=$("$here/check-versions.sh" 2>"$logs/check-versions.log"); then
 fi
 rm -rf "$work"
 src=$work/src/xen-autoload-$version
-mkdir -p "$src" "$work/rpmbuild/SOURCES"
-(cd "$XA_TOP" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$XA_TOP" && while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done) |
-    (cd "$XA_TOP" && tar --null -T - -cf -) | tar -xf - -C "$src"
+mkdir -p "$work/rpmbuild/SOURCES"
+xa_source_copy "$src"
 
 # Every input of the two package builds: the kernel source, the compiler, the packaging,
 # the kernel configuration and this script. Equal hash and cached packages: no rebuild.
@@ -117,60 +115,53 @@ else
             $1=="direct_cache_hit"||$1=="preprocessed_cache_hit"{h+=$2}
             $1=="cache_miss"{m+=$2} END{printf "%d %d\n", h, h+m}'
     }
+    # build_package KIND NAME GLOB LOG CMD...: run CMD with ccache's counters reset, then
+    # keep the package matching GLOB in $pkgcache and record time and ccache hits as
+    # kernel-KIND-*. Returns 2 when CMD failed, 1 when it made no such package.
+    build_package() {
+        local kind=$1 name=$2 glob=$3 log=$4 start hits calls pkg
+        shift 4
+        start=$(xa_now)
+        ccache -z >/dev/null
+        if ! "$@" >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            fail "$name" "see $log"
+            return 2
+        fi
+        read -r hits calls < <(ccache_hit_rate)
+        xa_metric "$stage" "kernel-$kind-build-seconds" "$(($(xa_now) - start))" s
+        xa_metric "$stage" "kernel-$kind-ccache-hits" "$hits"
+        xa_metric "$stage" "kernel-$kind-ccache-calls" "$calls"
+        pkg=$(compgen -G "$glob" | head -n 1 || true)
+        if [ -z "$pkg" ]; then
+            fail "$name" "no package matching $glob"
+            return 1
+        fi
+        cp "$pkg" "$pkgcache/"
+        xa_check "$stage" "$name" pass "${pkg##*/} in $(($(xa_now) - start)) s, ccache hits $hits of $calls"
+    }
     # The RPM's source tarball is made before the Debian build writes into the copy; the
     # kernel tarball keeps its date (cp -p): kbuild.sh dates the build from it.
     tar -C "$work/src" --owner=0 --group=0 --sort=name -czf \
         "$work/rpmbuild/SOURCES/xen-autoload-$version.tar.gz" "xen-autoload-$version"
     cp -p "$tarball" "$work/rpmbuild/SOURCES/"
 
-    start=$(xa_now)
-    ccache -z >/dev/null
-    if (cd "$src" && CCACHE_BASEDIR=$src DEB_BUILD_OPTIONS="nocheck parallel=2" nice -n 10 \
-            /usr/bin/time -v -o "$logs/deb-time.log" \
-            dpkg-buildpackage -b -us -uc -Ppkg.xen-autoload.kernel,nocheck) >"$logs/dpkg-buildpackage.log" 2>&1; then
-        read -r hits calls < <(ccache_hit_rate)
-        deb=$(compgen -G "$work/src/linux-image-xen-autoload_*_amd64.deb" | head -n 1 || true)
-        if [ -n "$deb" ]; then
-            cp "$deb" "$pkgcache/"
-            xa_check "$stage" "dpkg-buildpackage -b -Ppkg.xen-autoload.kernel,nocheck" pass \
-                "${deb##*/} in $(($(xa_now) - start)) s, ccache hits $hits of $calls"
-        else
-            fail "dpkg-buildpackage -b -Ppkg.xen-autoload.kernel,nocheck" "no linux-image-xen-autoload .deb in $work/src"
-        fi
-        xa_metric "$stage" kernel-deb-build-seconds "$(($(xa_now) - start))" s
-        xa_metric "$stage" kernel-deb-ccache-hits "$hits"
-        xa_metric "$stage" kernel-deb-ccache-calls "$calls"
-        rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$logs/deb-time.log")
-        [ -z "$rss_kb" ] || xa_metric "$stage" kernel-build-peak-rss-mb "$((rss_kb / 1024))" MB
-    else
-        tail -n 40 "$logs/dpkg-buildpackage.log" >&2
-        fail "dpkg-buildpackage -b -Ppkg.xen-autoload.kernel,nocheck" "see $logs/dpkg-buildpackage.log"
-        exit 1
-    fi
+    # A failed Debian build ends the stage (nothing to check); a missing .deb is caught below.
+    build_package deb "dpkg-buildpackage -b -Ppkg.xen-autoload.kernel,nocheck" \
+        "$work/src/linux-image-xen-autoload_*_amd64.deb" "$logs/dpkg-buildpackage.log" \
+        env -C "$src" CCACHE_BASEDIR="$src" DEB_BUILD_OPTIONS="nocheck parallel=2" nice -n 10 \
+        /usr/bin/time -v -o "$logs/deb-time.log" \
+        dpkg-buildpackage -b -us -uc -Ppkg.xen-autoload.kernel,nocheck || { [ $? -ne 2 ] || exit 1; }
+    rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$logs/deb-time.log")
+    [ -z "$rss_kb" ] || xa_metric "$stage" kernel-build-peak-rss-mb "$((rss_kb / 1024))" MB
 
     # --nodeps: the BuildRequires name Fedora packages (rpm/README.md); --nocheck as the
     # .deb's nocheck: the engine's tests run in stage packages.
-    start=$(xa_now)
-    ccache -z >/dev/null
-    if CCACHE_BASEDIR=$work/rpmbuild/BUILD nice -n 10 rpmbuild --load "$XA_TOP/rpm/macros.debian-host" \
-            --define "_topdir $work/rpmbuild" --define "_smp_mflags -j2" --with kernel --nodeps --nocheck \
-            -bb "$src/rpm/xen-autoload.spec" >"$logs/rpmbuild.log" 2>&1; then
-        read -r hits calls < <(ccache_hit_rate)
-        rpm_image=$(compgen -G "$work/rpmbuild/RPMS/x86_64/kernel-xen-autoload-*.x86_64.rpm" | head -n 1 || true)
-        if [ -n "$rpm_image" ]; then
-            cp "$rpm_image" "$pkgcache/"
-            xa_check "$stage" "rpmbuild --with kernel -bb" pass \
-                "${rpm_image##*/} in $(($(xa_now) - start)) s, ccache hits $hits of $calls"
-        else
-            fail "rpmbuild --with kernel -bb" "no kernel-xen-autoload .rpm in $work/rpmbuild/RPMS"
-        fi
-        xa_metric "$stage" kernel-rpm-build-seconds "$(($(xa_now) - start))" s
-        xa_metric "$stage" kernel-rpm-ccache-hits "$hits"
-        xa_metric "$stage" kernel-rpm-ccache-calls "$calls"
-    else
-        tail -n 40 "$logs/rpmbuild.log" >&2
-        fail "rpmbuild --with kernel -bb" "see $logs/rpmbuild.log"
-    fi
+    build_package rpm "rpmbuild --with kernel -bb" \
+        "$work/rpmbuild/RPMS/x86_64/kernel-xen-autoload-*.x86_64.rpm" "$logs/rpmbuild.log" \
+        env CCACHE_BASEDIR="$work/rpmbuild/BUILD" nice -n 10 rpmbuild --load "$XA_TOP/rpm/macros.debian-host" \
+        --define "_topdir $work/rpmbuild" --define "_smp_mflags -j2" --with kernel --nodeps --nocheck \
+        -bb "$src/rpm/xen-autoload.spec" || true
     ccache -s >"$logs/ccache.log" 2>&1 || true
     # Remembered only when both packages were built: a half build is rebuilt next time.
     cached_deb=$(compgen -G "$pkgcache/linux-image-xen-autoload_*_amd64.deb" | head -n 1 || true)
@@ -239,22 +230,11 @@ else
     fail "backends shipped as modules in the .deb" "missing: ${missing[*]}"
 fi
 
-# lintian: no error, no warning (overrides carry their reason in
-# debian/linux-image-xen-autoload.lintian-overrides).
+# lintian: no error, no warning.
 start=$(xa_now)
-lintian --info --display-info --pedantic "$deb" >"$logs/lintian.log" 2>&1 || true
-errors=$(grep -c '^E: ' "$logs/lintian.log" || true)
-warnings=$(grep -c '^W: ' "$logs/lintian.log" || true)
-xa_metric "$stage" lintian-errors "$errors"
-xa_metric "$stage" lintian-warnings "$warnings"
+xa_lintian "$stage" "lintian linux-image-xen-autoload: 0 errors, 0 warnings" "$logs/lintian.log" "$deb" ||
+    status=1
 xa_metric "$stage" lintian-seconds "$(($(xa_now) - start))" s
-if [ "$errors" -eq 0 ] && [ "$warnings" -eq 0 ] && ! grep -q '^internal error' "$logs/lintian.log"; then
-    xa_check "$stage" "lintian linux-image-xen-autoload: 0 errors, 0 warnings" pass \
-        "$(grep -cE '^[IPX]: ' "$logs/lintian.log" || true) info/pedantic tags"
-else
-    grep -E '^[EW]: ' "$logs/lintian.log" >&2 || true
-    fail "lintian linux-image-xen-autoload: 0 errors, 0 warnings" "$errors errors, $warnings warnings; $logs/lintian.log"
-fi
 
 # 5. The .rpm: the same files, Fedora's /lib/modules/REL/vmlinuz, and kernel-install.
 rpm_image=$cached_rpm
@@ -276,16 +256,8 @@ if [ -n "$rpm_image" ]; then
     else
         fail "kernel .rpm layout and kernel-install scriptlets" "${rpm_image##*/}: missing ${rpm_missing[*]}"
     fi
-    rpmlint -c "$XA_TOP/rpm/rpmlint.toml" "$rpm_image" >"$logs/rpmlint.log" 2>&1 || true
-    summary=$(grep -E '[0-9]+ errors?, [0-9]+ warnings?' "$logs/rpmlint.log" | tail -n 1)
-    rpm_errors=$(sed -n -E 's/.* ([0-9]+) errors?,.*/\1/p' <<<"$summary")
-    xa_metric "$stage" rpmlint-errors "${rpm_errors:-0}"
-    if [ -n "$summary" ] && [ "$rpm_errors" -eq 0 ]; then
-        xa_check "$stage" "rpmlint kernel-xen-autoload: 0 errors" pass "$summary"
-    else
-        grep -E ' E: ' "$logs/rpmlint.log" >&2 || true
-        fail "rpmlint kernel-xen-autoload: 0 errors" "${summary:-no summary}; $logs/rpmlint.log"
-    fi
+    xa_rpmlint "$stage" "rpmlint kernel-xen-autoload: 0 errors" "$logs/rpmlint.log" "$rpm_image" ||
+        status=1
 else
     fail "kernel .rpm layout and kernel-install scriptlets" "no kernel-xen-autoload .rpm in $pkgcache"
 fi

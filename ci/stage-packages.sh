@@ -45,10 +45,7 @@ fi
 # 2. A clean source tree: what git would commit (tracked + untracked, not ignored), so a
 # stale build directory or out/ never leaks into a package.
 src=$work/src/xen-autoload-$version
-mkdir -p "$src"
-(cd "$XA_TOP" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$XA_TOP" && while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done) |
-    (cd "$XA_TOP" && tar --null -T - -cf -) | tar -xf - -C "$src"
+xa_source_copy "$src"
 # The RPM source tarball is made before the Debian build writes into the copy.
 mkdir -p "$work/rpmbuild/SOURCES"
 tar -C "$work/src" --owner=0 --group=0 --sort=name -czf \
@@ -79,19 +76,8 @@ fi
 
 changes=$(find "$XA_OUT/debs" -name '*.changes' | head -n 1)
 if [ -n "$changes" ]; then
-    # 4. lintian: no error, no warning (overrides carry their reason in debian/*.lintian-overrides).
-    lintian --info --display-info --pedantic "$changes" >"$logs/lintian.log" 2>&1 || true
-    errors=$(grep -c '^E: ' "$logs/lintian.log" || true)
-    warnings=$(grep -c '^W: ' "$logs/lintian.log" || true)
-    xa_metric "$stage" lintian-errors "$errors"
-    xa_metric "$stage" lintian-warnings "$warnings"
-    if [ "$errors" -eq 0 ] && [ "$warnings" -eq 0 ] && ! grep -q '^internal error' "$logs/lintian.log"; then
-        xa_check "$stage" "lintian: 0 errors, 0 warnings" pass \
-            "$(grep -cE '^[IPX]: ' "$logs/lintian.log" || true) info/pedantic tags"
-    else
-        grep -E '^[EW]: ' "$logs/lintian.log" >&2 || true
-        fail "lintian: 0 errors, 0 warnings" "$errors errors, $warnings warnings; $logs/lintian.log"
-    fi
+    # 4. lintian: no error, no warning.
+    xa_lintian "$stage" "lintian: 0 errors, 0 warnings" "$logs/lintian.log" "$changes" || status=1
 fi
 
 # 5. RPM: rpmbuild -ba on this Debian host. Debian's rpm lacks the Fedora macros the spec
@@ -110,17 +96,9 @@ fi
 xa_metric "$stage" rpm-build-seconds "$(($(xa_now) - start))" s
 
 if compgen -G "$XA_OUT/rpms/*.rpm" >/dev/null; then
-    # 6. rpmlint with Fedora's policy (rpm/rpmlint.toml): 0 errors (warnings are in the log).
-    rpmlint -c "$XA_TOP/rpm/rpmlint.toml" "$XA_TOP/rpm/xen-autoload.spec" "$XA_OUT"/rpms/*.rpm >"$logs/rpmlint.log" 2>&1 || true
-    summary=$(grep -E '[0-9]+ errors?, [0-9]+ warnings?' "$logs/rpmlint.log" | tail -n 1)
-    rpm_errors=$(sed -n -E 's/.* ([0-9]+) errors?,.*/\1/p' <<<"$summary")
-    xa_metric "$stage" rpmlint-errors "${rpm_errors:-0}"
-    if [ -n "$summary" ] && [ "$rpm_errors" -eq 0 ]; then
-        xa_check "$stage" "rpmlint: 0 errors" pass "$summary"
-    else
-        grep -E ' E: ' "$logs/rpmlint.log" >&2 || true
-        fail "rpmlint: 0 errors" "${summary:-no summary}; $logs/rpmlint.log"
-    fi
+    # 6. rpmlint with Fedora's policy: 0 errors (warnings are in the log).
+    xa_rpmlint "$stage" "rpmlint: 0 errors" "$logs/rpmlint.log" \
+        "$XA_TOP/rpm/xen-autoload.spec" "$XA_OUT"/rpms/*.rpm || status=1
     # 7. rpm --root: the files land where a RHEL-style system expects them.
     if "$tests/rpm-root-install.sh" "$XA_OUT/rpms" >"$logs/rpm-root-install.log" 2>&1; then
         xa_check "$stage" "rpm --root install, RHEL paths" pass "$(tail -n 1 "$logs/rpm-root-install.log")"
