@@ -53,12 +53,14 @@ bool write_kmsg(const std::string& record) {
 LogTarget target_from_environment() {
     const char* value = std::getenv("XEN_AUTOLOAD_LOG_TARGET");
     if (value != nullptr && *value != '\0') {
-        if (const auto t = parse_log_target(value)) return *t;
+        const auto t = parse_log_target(value);
+        if (t && *t != LogTarget::auto_detect) return *t;
         // Logging must never stop a boot: say so once and carry on as if unset.
-        std::fprintf(stderr,
-                     "xen-autoload: warning: XEN_AUTOLOAD_LOG_TARGET: unknown value '%s' "
-                     "(auto, console, journal, kmsg): using auto\n",
-                     value);
+        if (!t)
+            std::fprintf(stderr,
+                         "xen-autoload: warning: XEN_AUTOLOAD_LOG_TARGET: unknown value '%s' "
+                         "(auto, console, journal, kmsg): using auto\n",
+                         value);
     }
     return stderr_is_journal() ? LogTarget::journal : LogTarget::stderr_only;
 }
@@ -98,9 +100,6 @@ void log_init(LogTarget target, LogLevel max) {
     LogState& s = state();
     std::lock_guard g(s.lock);
     if (target == LogTarget::auto_detect) target = target_from_environment();
-    // "auto" named in the environment: what auto means without it.
-    if (target == LogTarget::auto_detect)
-        target = stderr_is_journal() ? LogTarget::journal : LogTarget::stderr_only;
     s.target = target;
     s.max = max;
     s.initialised = true;
