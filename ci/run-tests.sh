@@ -1,7 +1,7 @@
 #!/bin/bash
 # The README's test command: install what the build needs, configure, build, run the test
 # suite (CTest, output on failure). Ends with CTest's summary line.
-# Usage: sudo ci/run-tests.sh        (env: XA_BUILD_DIR, default out/build; XA_JOBS, default 2)
+# Usage: ci/run-tests.sh (as root)   (env: XA_BUILD_DIR, default out/build; XA_JOBS, default 2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
