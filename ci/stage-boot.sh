@@ -6,6 +6,9 @@
 #   MODE measure  Xen + dom0 with xen.service and xen-autoload.service masked
 #                 (xa.mode=measure): module loading timings of stage 6
 #   MODE native   the same image and kernel without Xen (xa.mode=native): issue 5 stage 5
+#   MODE deny     Xen + dom0 of the deny variant ($XA_OUT/image/deny: the admin denied
+#                 xen-netback in /etc/xen-autoload/ and ran update-initramfs -u): netback
+#                 stays out at boot and when a guest's vif appears, blkback is in
 #   TARGET (none)    $XA_OUT/image, Debian 12: Xen 4.17, Debian's 6.1 kernel
 #   TARGET xakernel  $XA_OUT/image, the same image file booting OUR kernel (issue 6,
 #                    image/xa-kernel/), also as the PV guest's kernel
@@ -14,7 +17,7 @@
 # target is asserted the same way (the same expected checks per mode).
 # Results are read from the serial console markers and the result disk, never from QEMU's
 # exit code. Every boot has a 600 s deadline. Outputs in $XA_OUT/boot.
-# Usage: ci/stage-boot.sh [BOOT...]   (default: dom0 measure native dom0-xakernel
+# Usage: ci/stage-boot.sh [BOOT...]   (default: dom0 measure native deny dom0-xakernel
 #        native-xakernel dom0-trixie native-trixie)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$XA_OUT/boot
 status=0
-[ $# -gt 0 ] || set -- dom0 measure native dom0-xakernel native-xakernel dom0-trixie native-trixie
+[ $# -gt 0 ] || set -- dom0 measure native deny dom0-xakernel native-xakernel dom0-trixie native-trixie
 
 # The checks each mode must report: one missing (script died half-way) is a failure.
 # (Read through a nameref in boot_once.)
@@ -53,6 +56,20 @@ expected_measure=(
     "each method loaded the whole set from a clean state"
     "xen-autoload load wall vs the kernel's summed finit_module time"
     "xen-autoload load speed-up over systemd-modules-load"
+)
+# shellcheck disable=SC2034
+expected_deny=(
+    "the admin's drop-in denies xen-netback"
+    "the initramfs holds the drop-in (update-initramfs -u)"
+    "deny list in /run/modprobe.d blacklists xen_netback"
+    "xen-autoload.service ran and succeeded"
+    "xen_netback not loaded at boot (denied)"
+    "xen_blkback loaded at boot"
+    "xen-autoload status exits 0 and says xen-netback is denied"
+    "a guest's vif backend device appeared (udev add)"
+    "xen_netback still not loaded after the vif appeared (udev settled)"
+    "journal: our helper refused the vif, naming the domain and device"
+    "no unit failed" "no error from xen-autoload in the journal"
 )
 # shellcheck disable=SC2034
 expected_native=(
@@ -108,11 +125,16 @@ boot_once() {
                 systemd.mask=xendomains.service)
             ;;
         native) stage="boot-native" kind=native ;;
-        *) xa_die "stage boot: '$boot': unknown mode '$mode' (dom0, measure, native)" ;;
+        deny) stage="boot-deny" ;;
+        *) xa_die "stage boot: '$boot': unknown mode '$mode' (dom0, measure, native, deny)" ;;
     esac
     local cpus=2
     case $target in
-        "") img=$XA_OUT/image kdir=$img kver_var=KVER ;;
+        "")
+            img=$XA_OUT/image kver_var=KVER
+            [ "$mode" != deny ] || img=$XA_OUT/image/deny
+            kdir=$img
+            ;;
         xakernel) img=$XA_OUT/image kdir=$img/xa-kernel kver_var=XA_KVER ;;
         trixie)
             img=$XA_OUT/image-trixie kdir=$img kver_var=KVER
@@ -241,8 +263,8 @@ command -v qemu-system-x86_64 >/dev/null ||
     { xa_check boot-xen "qemu-system-x86_64 present" fail "ci/deps/boot.txt"; exit 1; }
 # Every name first: a typo must not cost the boots before it.
 for boot in "$@"; do
-    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie))?$ ]] ||
-        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie)" >&2; exit 2; }
+    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie))?$|^deny$ ]] ||
+        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie; or deny)" >&2; exit 2; }
 done
 mkdir -p "$dir"
 stages_run=()

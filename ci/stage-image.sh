@@ -11,6 +11,8 @@
 #   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), Debian's kernel, initramfs
 #   xa-kernel/vmlinuz xa-kernel/initrd.img   our kernel and its initramfs (bookworm)
 #   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
+#   deny/               bookworm: the same system with a drop-in denying xen-netback and its
+#                       initramfs remade (update-initramfs -u): root.img, initrd.img
 #   mmdebstrap.log      the full mmdebstrap output
 #
 # Usage: ci/stage-image.sh [bookworm|trixie...]   (default: both; each target runs even
@@ -73,7 +75,7 @@ start=$(xa_now)
 rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
 mkdir -p "$img" "$deb_cache"
 rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt" \
-    "$img/xa-kernel" "$img/boot.env"
+    "$img/xa-kernel" "$img/boot.env" "$img/deny"
 
 sources=$(suite_sources)
 if ! grep -qE "^Suites:.*[[:space:]]${suite}([[:space:]]|$)|^deb .*[[:space:]]${suite}[[:space:]]" <<<"$sources"; then
@@ -254,6 +256,36 @@ truncate -s 3G "$img/root.img.tmp"
 mkfs.ext4 -q -F -L root -d "$root" "$img/root.img.tmp"
 mv "$img/root.img.tmp" "$img/root.img"
 xa_check "$stage" "ext4 image" pass "$(du -h "$img/root.img" | cut -f1) used of 3G"
+
+# 7. The deny variant (bookworm): the same system after the admin's own steps for "the
+# network backend lives elsewhere" (xen-autoload.conf(5)): a drop-in denying xen-netback in
+# /etc/xen-autoload/, then update-initramfs -u. $img/deny/ holds its root.img and
+# initrd.img; xen, vmlinuz and boot.env are the main image's. Stage boot boots it as "deny".
+if [ "$suite" = bookworm ]; then
+    deny_conf=etc/xen-autoload/90-deny-netback.conf
+    printf '%s\n' "# The network backend runs in a driver domain: never load it here." \
+        "deny xen-netback" >"$root/$deny_conf"
+    mkdir -p "$img/deny"
+    # update-initramfs in the image's chroot, in a private mount namespace (/proc, /sys and
+    # /dev are unmounted with it). The main image's initrd was copied above (step 4).
+    # shellcheck disable=SC2016 # $1 and $2 are the inner shell's
+    if unshare --mount --propagation private sh -c '
+            mount -t proc proc "$1/proc" && mount --rbind /sys "$1/sys" &&
+            mount --rbind /dev "$1/dev" && chroot "$1" update-initramfs -u -k "$2"' \
+        sh "$root" "$kver" >"$img/deny/update-initramfs.log" 2>&1 &&
+        cp "$root/boot/initrd.img-$kver" "$img/deny/initrd.img" &&
+        truncate -s 3G "$img/deny/root.img.tmp" &&
+        mkfs.ext4 -q -F -L root -d "$root" "$img/deny/root.img.tmp" &&
+        mv "$img/deny/root.img.tmp" "$img/deny/root.img"; then
+        for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$img/deny/$f"; done
+        xa_check "$stage" "deny variant: /$deny_conf, update-initramfs -u, ext4 image" pass "$img/deny"
+    else
+        tail -n 20 "$img/deny/update-initramfs.log" >&2
+        xa_check "$stage" "deny variant: /$deny_conf, update-initramfs -u, ext4 image" fail \
+            "see $img/deny/update-initramfs.log"
+        status=1
+    fi
+fi
 xa_metric "$stage" image-seconds "$(($(xa_now) - start))" s
 xa_metric "$stage" rootfs-packages \
     "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}\n' | grep -c '^installed$')"

@@ -7,6 +7,8 @@
 #                    no xen module, no error
 #   xa.mode=measure  Xen dom0 with xen.service, xendomains.service and xen-autoload.service
 #                    masked: module loading timings (xa-measure)
+#   xa.mode=deny     Xen dom0 whose admin denied xen-netback (drop-in + update-initramfs -u):
+#                    netback out at boot and after a guest's vif appears, blkback in
 # Results: every check and metric is one JSON line in $out/results.jsonl and one marker line
 # on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC NAME VALUE UNIT"); the whole
 # $out directory (results, journal, lsmod snapshots...) is written as a tar archive to the
@@ -103,6 +105,10 @@ unit_has() {
     local pair
     for pair in "$@"; do [[ " $st " == *" $pair "* ]] || return 1; done
 }
+
+# not_loaded MODULE FILE: MODULE is not in FILE, a copy of /proc/modules.
+# shellcheck disable=SC2317 # called through pass_if
+not_loaded() { ! grep -q "^$1 " "$2"; }
 
 # Modules that must be loaded in a dom0 before any guest exists (issue 5, stage 4).
 dom0_modules=(xen_netback xen_blkback xen_evtchn xen_gntdev xen_gntalloc xen_privcmd xenfs)
@@ -326,6 +332,83 @@ check_dom0() {
         [ -z "$errs" ]
 }
 
+# The deny variant (stage image: /etc/xen-autoload/90-deny-netback.conf, update-initramfs
+# -u). Nothing may load xen-netback: not the initramfs, not the unit, not udev's generic
+# modalias load when a guest's vif backend device appears (xen-backend:vif).
+check_deny() {
+    cp /proc/modules "$out/modules-before-guest.txt"
+    local conf=/etc/xen-autoload/90-deny-netback.conf list=/run/modprobe.d/xen-autoload-deny.conf
+    local initrd
+    initrd=/boot/initrd.img-$(uname -r)
+    pass_if "the admin's drop-in denies xen-netback" "$conf" grep -qx 'deny xen-netback' "$conf"
+    lsinitramfs "$initrd" >"$out/lsinitramfs.txt" 2>&1
+    pass_if "the initramfs holds the drop-in (update-initramfs -u)" "$initrd" \
+        grep -qx "${conf#/}" "$out/lsinitramfs.txt"
+    cp "$list" "$out/" 2>/dev/null
+    pass_if "deny list in /run/modprobe.d blacklists xen_netback" \
+        "$(grep -m1 '^blacklist' "$list" 2>/dev/null)" grep -qE '^blacklist xen_netback( |$)' "$list"
+
+    local st
+    st=$(unit_state)
+    pass_if "xen-autoload.service ran and succeeded" "$st" \
+        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
+    pass_if "xen_netback not loaded at boot (denied)" "" \
+        not_loaded xen_netback "$out/modules-before-guest.txt"
+    pass_if "xen_blkback loaded at boot" "" grep -q '^xen_blkback ' "$out/modules-before-guest.txt"
+
+    local rc state
+    xen-autoload status >"$out/status.txt" 2>&1
+    rc=$?
+    xen-autoload status --json >"$out/status.json" 2>/dev/null
+    state=$(jq -r '.modules[] | select(.requested == "xen-netback") | .state' "$out/status.json" \
+        2>/dev/null | head -n 1)
+    pass_if "xen-autoload status exits 0 and says xen-netback is denied" \
+        "exit $rc, state ${state:-none}" [ "$rc:$state" = 0:denied ]
+    save_results
+
+    # A guest with a vif and a vbd: its vif's backend device appears in this dom0 (kernel
+    # uevent, recorded by udevadm monitor) and asks for xen-backend:vif. Without netback the
+    # toolstack gives up on the vif and the guest is not created: expected, not checked.
+    local cfg
+    cfg=/etc/xen/xa-guest-$(uname -r).cfg
+    ip link add xenbr0 type bridge 2>/dev/null
+    ip link set xenbr0 up
+    rm -f "$lib/guest-disk.img"
+    truncate -s 16M "$lib/guest-disk.img"
+    timeout 60 udevadm monitor --kernel --subsystem-match=xen-backend >"$out/uevents-xen-backend.txt" 2>&1 &
+    local monitor_pid=$!
+    sleep 1
+    local t0
+    t0=$(now_us)
+    timeout 180 xl create "$cfg" >"$out/xl-create.txt" 2>&1
+    rc=$?
+    metric deny-xl-create-exit "$rc" "exit status (non-zero expected: no network backend)"
+    metric deny-xl-create-ms $((($(now_us) - t0) / 1000)) ms
+    udevadm settle --timeout=60
+    kill "$monitor_pid" 2>/dev/null
+    wait "$monitor_pid" 2>/dev/null
+    cp /proc/modules "$out/modules-with-guest.txt"
+    timeout 60 xl destroy xa-guest >/dev/null 2>&1
+    local vif
+    vif=$(grep -oE 'add +/devices/vif-[0-9]+-0 ' "$out/uevents-xen-backend.txt" | head -n 1 |
+        sed -E 's|.*/devices/||; s/ $//')
+    pass_if "a guest's vif backend device appeared (udev add)" "${vif:-none}" [ -n "$vif" ]
+    pass_if "xen_netback still not loaded after the vif appeared (udev settled)" "" \
+        not_loaded xen_netback "$out/modules-with-guest.txt"
+    local refusal
+    refusal=$(journalctl -b -o cat --no-pager SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
+        grep -E "${vif:-vif-[0-9]+-0}.*xen-backend:vif.*denied" | head -n 1)
+    pass_if "journal: our helper refused the vif, naming the domain and device" \
+        "$(cut -c1-200 <<<"$refusal")" [ -n "$refusal" ]
+
+    local failed errs
+    failed=$(failed_units)
+    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
+    errs=$(our_errors)
+    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
+        [ -z "$errs" ]
+}
+
 check_native() {
     cp /proc/modules "$out/modules.txt"
     lsmod >"$out/lsmod.txt"
@@ -374,6 +457,7 @@ dpkg-query -W xen-autoload xen-host linux-image-xen-autoload >"$out/packages.txt
 wait_settled
 case $mode in
     dom0) check_dom0 ;;
+    deny) check_deny ;;
     native) check_native ;;
     measure)
         # shellcheck source-path=SCRIPTDIR source=xa-measure.sh

@@ -10,8 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "deny_list.h"
 #include "engine.h"
 #include "log.h"
+#include "module_index.h"
 #include "number.h"
 #include "report.h"
 
@@ -236,6 +238,15 @@ int cmd_load(int argc, char** argv) {
     if (!ctx) return exit_code;
     LoadReport report;
     try {
+        // The deny list first, as the daemon writes it: in the initramfs this puts it in
+        // /run before any udevd starts, and /run moves to the real root, so every udevd's
+        // kmod context reads it from its start (a later-created directory goes unnoticed).
+        if (!o.dry_run) {
+            const KmodIndex index(ctx->root, ctx->kernel);
+            const std::string err =
+                write_deny_list(kDenyListPath, deny_list_text(ctx->policy, &index));
+            if (!err.empty()) log_warning("load: " + err, {{}, role_name(ctx->role), 0});
+        }
         const Plan plan = make_plan_for(*ctx);
         for (const std::string& w : plan.warnings) log_warning(w, {{}, role_name(plan.role), 0});
         LoadOptions lo;
