@@ -39,6 +39,7 @@ expected_dom0=(
     "xen_evtchn loaded before any guest" "xen_gntdev loaded before any guest"
     "xen_gntalloc loaded before any guest" "xen_privcmd loaded before any guest"
     "xenfs loaded before any guest"
+    "Xen toolstack units started after xen-autoload.service was ready"
     "journal: xen-autoload.service reports xen_netback loaded"
     "journal: xen-autoload.service reports xen_blkback loaded"
     "xen-autoload status exits 0"

@@ -302,6 +302,7 @@ check_dom0() {
     for m in "${dom0_modules[@]}"; do
         pass_if "$m loaded before any guest" "" grep -q "^$m " "$out/modules-before-guest.txt"
     done
+    check_ordering
 
     # The journal of our unit accounts for the backends: loaded by it, or found already
     # loaded (by xen-autoload in the initramfs: the host checks that on the console, since
@@ -330,6 +331,29 @@ check_dom0() {
     errs=$(our_errors)
     pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
         [ -z "$errs" ]
+}
+
+# Ordering: every Xen toolstack unit that ran (xenstored, xen-init-dom0, xenconsoled: Debian
+# 13's units; Debian 12's init script as xen.service) left "inactive" no earlier than our
+# unit became active, which for Type=notify is when it sent READY=1 (systemd's monotonic
+# timestamps, the same clock for all units).
+check_ordering() {
+    local ready u t detail="" late=""
+    ready=$(systemctl show -P ActiveEnterTimestampMonotonic xen-autoload.service)
+    for u in xenstored.service xen-init-dom0.service xenconsoled.service xen.service; do
+        [ "$(systemctl show -P LoadState "$u")" = loaded ] || continue
+        t=$(systemctl show -P InactiveExitTimestampMonotonic "$u")
+        [ "${t:-0}" -gt 0 ] || continue
+        detail+="$u +$(((t - ${ready:-0}) / 1000)) ms; "
+        [ "$t" -ge "${ready:-0}" ] || late+="$u "
+    done
+    if [ "${ready:-0}" -gt 0 ] && [ -n "$detail" ] && [ -z "$late" ]; then
+        check "Xen toolstack units started after xen-autoload.service was ready" pass \
+            "READY=1 at ${ready} us; $detail"
+    else
+        check "Xen toolstack units started after xen-autoload.service was ready" fail \
+            "ready ${ready:-never}; ${detail:-no toolstack unit ran}; before it: ${late:-none}"
+    fi
 }
 
 # The deny variant (stage image: /etc/xen-autoload/90-deny-netback.conf, update-initramfs
