@@ -13,8 +13,11 @@ XA_CACHE=${XA_CACHE:-/var/cache/xen-autoload-ci}
 export XA_TOP XA_OUT XA_CACHE
 mkdir -p "$XA_OUT/report" "$XA_CACHE"
 
-# ccache survives between runs on the same machine; a cold one still works.
+# ccache survives between runs on the same machine; a cold one still works. Paths below
+# the checkout are hashed relative to it (BASEDIR) and the working directory is not hashed
+# (NOHASHDIR), so a fresh clone in another directory hits what an earlier clone compiled.
 export CCACHE_DIR=${CCACHE_DIR:-$XA_CACHE/ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$XA_TOP} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 
 xa_now() { date +%s; }
 
