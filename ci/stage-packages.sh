@@ -78,6 +78,26 @@ changes=$(find "$XA_OUT/debs" -name '*.changes' | head -n 1)
 if [ -n "$changes" ]; then
     # 4. lintian: no error, no warning.
     xa_lintian "$stage" "lintian: 0 errors, 0 warnings" "$logs/lintian.log" "$changes" || status=1
+    # 4b. blhc (as Salsa CI runs it): every compiler and linker call of the build log got
+    # Debian's hardening flags.
+    if blhc --debian --all "$logs/dpkg-buildpackage.log" >"$logs/blhc.log" 2>&1 && [ ! -s "$logs/blhc.log" ]; then
+        xa_check "$stage" "blhc: no missing hardening flag in the build log" pass \
+            "$(grep -c '^\[[0-9]*/[0-9]*\] ' "$logs/dpkg-buildpackage.log" || true) build steps"
+    else
+        head -n 5 "$logs/blhc.log" >&2
+        fail "blhc: no missing hardening flag in the build log" "see $logs/blhc.log"
+    fi
+    # 4c. Reproducible: a second build from the same source with reprotest's variations
+    # (path, umask, time zone, locale, host name, no ccache) gives the same .debs.
+    start=$(xa_now)
+    if "$tests/reproducible.sh" "$src" "$XA_OUT/debs" "$logs" >"$logs/reproducible.log" 2>&1; then
+        xa_check "$stage" "reproducible: a varied second build gives identical .debs" pass \
+            "$(tail -n 1 "$logs/reproducible.log")"
+    else
+        tail -n 10 "$logs/reproducible.log" >&2
+        fail "reproducible: a varied second build gives identical .debs" "see $logs/reproducible.log"
+    fi
+    xa_metric "$stage" reproducible-seconds "$(($(xa_now) - start))" s
 fi
 
 # 5. RPM: rpmbuild -ba on this Debian host. Debian's rpm lacks the Fedora macros the spec
