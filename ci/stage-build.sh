@@ -44,7 +44,7 @@ build=$XA_OUT/build
 # 2. ASan+UBSan: the engine's tests (label engine: units, CLI, the real module tree). Only
 #    their targets are built: a sanitized build of every test program doubles the stage.
 asan() {
-    cmake -S "$XA_TOP" -B "$XA_OUT/build-asan" -G Ninja -DXA_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-asan" -G Ninja -DXA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DXA_SANITIZE=address,undefined &&
         nice -n 10 cmake --build "$XA_OUT/build-asan" -j "$jobs" --target xen-autoload xa-unit-tests \
             xa-moduletree-tests &&
@@ -55,7 +55,7 @@ step asan-ubsan asan
 
 # 3. TSan: the parallel loader (worker threads, one libkmod context each).
 tsan() {
-    cmake -S "$XA_TOP" -B "$XA_OUT/build-tsan" -G Ninja -DXA_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-tsan" -G Ninja -DXA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DXA_SANITIZE=thread &&
         nice -n 10 cmake --build "$XA_OUT/build-tsan" -j "$jobs" --target xa-unit-tests &&
         TSAN_OPTIONS=halt_on_error=1 "$XA_OUT/build-tsan/tests/xa-unit-tests" --gtest_filter='Loader.*' \
@@ -65,7 +65,7 @@ step tsan-loader tsan
 
 # 4. Fuzzers (clang, libFuzzer + ASan/UBSan), 20 s each from the seed corpus.
 fuzz() {
-    cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_BENCH=OFF -DBUILD_TESTING=OFF \
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_WERROR=ON -DBUILD_TESTING=OFF \
         -DCMAKE_CXX_COMPILER=clang++ -DXA_FUZZ=ON -DXA_SANITIZE=address,undefined \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
         nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" --target fuzz_policy fuzz_sysfs || return 1
