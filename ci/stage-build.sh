@@ -1,7 +1,8 @@
 #!/bin/bash
 # The pipeline's build stage: the README's test command (ci/run-tests.sh), then the same
 # tests under ASan+UBSan, the parallel loader under TSan, the fuzzers (briefly), clang-tidy,
-# clang-format, shellcheck of every shell script, and the engine benchmarks. Each step is
+# clang-format, shellcheck of every shell script, a plain Release build as a user would
+# configure it, and the engine benchmarks. Each step is
 # one check (xa_check); benchmark figures are metrics (xa_metric).
 # Checks run as functions through step(): shellcheck cannot see those calls.
 # shellcheck disable=SC2317
@@ -111,7 +112,15 @@ shell() {
 }
 step shellcheck shell
 
-# 8. Benchmarks (bench/engine-bench.sh): figures as metrics; the goals as checks.
+# 8. As a user builds it: a plain Release configure, no option (XA_WERROR is off by default,
+#    GCC's -O3 warnings must not break it), then the binary. Default generator, own tree.
+release() {
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-release" -DCMAKE_BUILD_TYPE=Release &&
+        nice -n 10 cmake --build "$XA_OUT/build-release" -j "$jobs" --target xen-autoload
+}
+step release-build release
+
+# 9. Benchmarks (bench/engine-bench.sh): figures as metrics; the goals as checks.
 bench() {
     "$XA_TOP/bench/engine-bench.sh" "$build/src/autoload/xen-autoload" "$build/module-tree" "$XA_TOP" \
         "${XA_BENCH_RUNS:-500}" "$logs/bench.metrics"
