@@ -111,3 +111,153 @@ xa_rpmlint() {
         return 1
     fi
 }
+
+# --- Caches shared by concurrent runs ----------------------------------------------------
+# Two runs (two pipelines, a pipeline and ci/run-tests.sh) may share one $XA_CACHE. Every
+# writer of a cache entry holds that entry's lock ($XA_CACHE/locks/NAME.lock, flock), builds
+# in a private directory beside the entry (mktemp -d) and publishes with one rename: a reader
+# sees the old entry or the complete new one, never a half-written one, and a failed run
+# removes only its own directory. A second run waits for the lock, at most XA_LOCK_WAIT
+# seconds (default 1800, then it fails: nothing waits forever), and reuses the entry.
+declare -A xa_lock_fds=()
+
+# xa_lock NAME [SECONDS]: take the lock NAME, held until xa_unlock NAME or the end of the
+# process (a killed run leaves no lock behind). Programs started meanwhile inherit its
+# descriptor: a daemon (gpg-agent) must be started with it closed, or it keeps the lock.
+xa_lock() {
+    local name=$1 wait=${2:-${XA_LOCK_WAIT:-1800}} fd
+    [ -z "${xa_lock_fds[$name]:-}" ] || { xa_say "lock $name: already held by this run"; return 1; }
+    mkdir -p "$XA_CACHE/locks"
+    exec {fd}>>"$XA_CACHE/locks/$name.lock"
+    if ! flock -n "$fd"; then
+        xa_say "lock $name: held by another run, waiting (at most $wait s)"
+        if ! flock -w "$wait" "$fd"; then
+            exec {fd}>&-
+            xa_say "FAIL: lock $name: still held after $wait s ($XA_CACHE/locks/$name.lock)"
+            return 1
+        fi
+    fi
+    xa_lock_fds[$name]=$fd
+}
+
+# xa_unlock NAME: release the lock NAME (nothing when not held).
+xa_unlock() {
+    local name=$1 fd=${xa_lock_fds[$1]:-}
+    [ -n "$fd" ] || return 0
+    exec {fd}>&-
+    unset "xa_lock_fds[$name]"
+}
+
+# xa_publish NEW TARGET: replace TARGET (file or directory) by NEW, on the same file system.
+# A file is replaced by one rename; a directory is renamed aside first (rename(2) cannot
+# replace a non-empty directory), so only a reader holding no lock could see it missing.
+# Call it holding TARGET's lock.
+xa_publish() {
+    local new=$1 target=$2 old
+    if [ -d "$target" ] && [ ! -L "$target" ]; then
+        old=$(mktemp -d "$target.tmp.XXXXXX")
+        mv -T "$target" "$old/old"
+        mv -T "$new" "$target"
+        rm -rf "$old"
+    else
+        mv -fT "$new" "$target"
+    fi
+}
+
+# xa_cache_fresh TARGET [DAYS [CHECK]]: TARGET exists, was made less than DAYS days ago
+# (when DAYS is not empty) and CHECK TARGET succeeds (when CHECK is given).
+xa_cache_fresh() {
+    [ -e "$1" ] || return 1
+    [ -z "${2:-}" ] || [ -n "$(find "$1" -maxdepth 0 -mtime "-$2")" ] || return 1
+    [ -z "${3:-}" ] || "$3" "$1"
+}
+
+# xa_cache_build [--max-age DAYS] [--check CHECK] NAME TARGET BUILDER [ARG...]: make sure
+# the cache entry TARGET (a file or a directory below $XA_CACHE) exists, built at most once
+# among concurrent runs. Unless TARGET is fresh (xa_cache_fresh), takes the lock NAME,
+# looks again (another run may just have built it), then runs BUILDER ARG... NEW in a
+# subshell with errexit, where NEW is a path that does not exist yet in a private directory
+# beside TARGET; BUILDER creates NEW (file or directory), and NEW replaces TARGET
+# (xa_publish). When BUILDER fails or makes no NEW, TARGET stays as it was and only the
+# private directory goes. BUILDER and CHECK run without the lock's descriptor (a daemon
+# they start cannot keep the lock). Returns 0 when TARGET is there, else 1.
+# Call it as a plain command, never in a condition (if, ||, &&, !): bash ignores errexit
+# in everything a condition runs, so a failing step in BUILDER would go unnoticed; such a
+# call fails with exit 2. For a status of your own: set +e; xa_cache_build ...; rc=$?
+xa_cache_build() {
+    local max_age='' check='' name target tmp fd rc=0 errexit=0 ignored
+    ignored=$( (set -e; false; echo ignored); true)
+    if [ -n "$ignored" ]; then
+        xa_say "FAIL: xa_cache_build ${*:1:3}: called in a condition, errexit would not hold in the builder"
+        return 2
+    fi
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --max-age) max_age=$2; shift 2 ;;
+            --check) check=$2; shift 2 ;;
+            *) break ;;
+        esac
+    done
+    name=$1 target=$2
+    shift 2
+    ! xa_cache_fresh "$target" "$max_age" "$check" || return 0
+    xa_lock "$name" || return 1
+    fd=${xa_lock_fds[$name]}
+    if ! xa_cache_fresh "$target" "$max_age" "$check" {fd}>&-; then
+        # Leftovers of runs killed while building: nobody else builds TARGET, we hold the lock.
+        rm -rf "$target".tmp.*
+        mkdir -p "$(dirname "$target")"
+        tmp=$(mktemp -d "$target.tmp.XXXXXX")
+        [[ $- != *e* ]] || errexit=1
+        set +e
+        (set -e; "$@" "$tmp/new") {fd}>&-
+        rc=$?
+        [ "$errexit" = 0 ] || set -e
+        if [ "$rc" -ne 0 ]; then
+            xa_say "FAIL: cache $name: building $target failed (exit $rc)"
+        elif [ ! -e "$tmp/new" ]; then
+            xa_say "FAIL: cache $name: the builder made no ${target##*/}"
+            rc=1
+        fi
+        [ "$rc" -ne 0 ] || xa_publish "$tmp/new" "$target" || rc=1
+        rm -rf "$tmp"
+    fi
+    xa_unlock "$name"
+    [ "$rc" -eq 0 ]
+}
+
+# Shared .deb caches ($XA_CACHE/debs, $XA_CACHE/debs/SUITE) for mmdebstrap's sync-in and
+# sync-out, which copy whole directories: never into the shared one. xa_debs_begin CACHE
+# sets XA_DEBS_IN, a private snapshot of CACHE's .debs (hard links, taken under the lock
+# "debs"), and XA_DEBS_OUT, an empty directory: sync-in from the first, sync-out into the
+# second. xa_debs_end (after mmdebstrap, also when it failed) links the .debs CACHE lacks
+# into it, under the lock, and removes both. A .deb in CACHE is never written in place.
+xa_debs_begin() {
+    XA_DEBS_CACHE=$1
+    mkdir -p "$XA_DEBS_CACHE" "$XA_CACHE/tmp"
+    # Leftovers of killed runs (a run takes minutes, not a day).
+    find "$XA_CACHE/tmp" -mindepth 1 -maxdepth 1 -name 'debs.*' -mmin +1440 -exec rm -rf {} + || true
+    XA_DEBS_RUN=$(mktemp -d "$XA_CACHE/tmp/debs.XXXXXX")
+    XA_DEBS_IN=$XA_DEBS_RUN/in XA_DEBS_OUT=$XA_DEBS_RUN/out
+    mkdir -p "$XA_DEBS_IN" "$XA_DEBS_OUT"
+    xa_lock debs || return 1
+    find "$XA_DEBS_CACHE" -maxdepth 1 -name '*.deb' -type f -exec cp -l -t "$XA_DEBS_IN" {} + 2>/dev/null ||
+        find "$XA_DEBS_CACHE" -maxdepth 1 -name '*.deb' -type f -exec cp --remove-destination -t "$XA_DEBS_IN" {} +
+    xa_unlock debs
+}
+
+xa_debs_end() {
+    local f b
+    [ -n "${XA_DEBS_RUN:-}" ] || return 0
+    xa_lock debs || return 1
+    for f in "$XA_DEBS_OUT"/*.deb; do
+        [ -f "$f" ] || continue
+        b=${f##*/}
+        [ ! -e "$XA_DEBS_CACHE/$b" ] || continue
+        ln "$f" "$XA_DEBS_CACHE/$b" 2>/dev/null ||
+            { cp "$f" "$XA_DEBS_CACHE/.$b.part" && mv -f "$XA_DEBS_CACHE/.$b.part" "$XA_DEBS_CACHE/$b"; }
+    done
+    xa_unlock debs
+    rm -rf "$XA_DEBS_RUN"
+    XA_DEBS_RUN=
+}

@@ -23,12 +23,20 @@ compgen -G "$XA_OUT/debs/*.deb" >/dev/null || xa_die "publish-repos: no .deb in 
 compgen -G "$XA_OUT/rpms/*.rpm" >/dev/null || xa_die "publish-repos: no .rpm in $XA_OUT/rpms"
 
 # 1. The signing key (ed25519, no passphrase, no expiry: a CI key for a local repository).
-mkdir -p "$GNUPGHOME"
-chmod 700 "$GNUPGHOME"
-if ! gpg --batch --list-secret-keys "$key_uid" >/dev/null 2>&1; then
-    xa_say "publish-repos: generating the archive signing key in $GNUPGHOME"
-    gpg --batch --passphrase '' --quick-gen-key "$key_uid" ed25519 sign never
-fi
+# Made once among concurrent runs (lock apt-signing-key, ci/lib.sh xa_cache_build) in a
+# private directory, then renamed into place: two runs never generate two keys into one
+# home. A home without the key (a run killed while making it) is replaced.
+has_key() { GNUPGHOME=$1 gpg --batch --list-secret-keys "$key_uid" >/dev/null 2>&1; }
+make_key() {
+    local home=$1
+    xa_say "publish-repos: generating the archive signing key for $GNUPGHOME"
+    mkdir -m 700 "$home"
+    GNUPGHOME=$home gpg --batch --passphrase '' --quick-gen-key "$key_uid" ed25519 sign never
+    has_key "$home"
+    # The agent serves this directory: stop it before the directory is renamed.
+    GNUPGHOME=$home gpgconf --kill gpg-agent || true
+}
+xa_cache_build --check has_key apt-signing-key "$GNUPGHOME" make_key
 fingerprint=$(gpg --batch --with-colons --list-secret-keys "$key_uid" | awk -F: '$1=="fpr"{print $10; exit}')
 [ -n "$fingerprint" ] || xa_die "publish-repos: no secret key '$key_uid' in $GNUPGHOME"
 

@@ -11,7 +11,8 @@ build=${XA_BUILD_DIR:-$XA_OUT/build}
 jobs=${XA_JOBS:-2}
 
 xa_say "configure $build"
-cmake -S "$XA_TOP" -B "$build" -G Ninja \
+# Warnings are errors in CI and for developers (the project's default is off, for users).
+cmake -S "$XA_TOP" -B "$build" -G Ninja -DXA_WERROR=ON \
     -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 xa_say "build"
 nice -n 10 cmake --build "$build" -j "$jobs"

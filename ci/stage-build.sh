@@ -1,7 +1,8 @@
 #!/bin/bash
 # The pipeline's build stage: the README's test command (ci/run-tests.sh), then the same
 # tests under ASan+UBSan, the parallel loader under TSan, the fuzzers (briefly), clang-tidy,
-# clang-format, shellcheck of every shell script, and the engine benchmarks. Each step is
+# clang-format, shellcheck of every shell script, a plain Release build as a user would
+# configure it, and the engine benchmarks. Each step is
 # one check (xa_check); benchmark figures are metrics (xa_metric).
 # Checks run as functions through step(): shellcheck cannot see those calls.
 # shellcheck disable=SC2317
@@ -44,7 +45,7 @@ build=$XA_OUT/build
 # 2. ASan+UBSan: the engine's tests (label engine: units, CLI, the real module tree). Only
 #    their targets are built: a sanitized build of every test program doubles the stage.
 asan() {
-    cmake -S "$XA_TOP" -B "$XA_OUT/build-asan" -G Ninja -DXA_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-asan" -G Ninja -DXA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DXA_SANITIZE=address,undefined &&
         nice -n 10 cmake --build "$XA_OUT/build-asan" -j "$jobs" --target xen-autoload xa-unit-tests \
             xa-moduletree-tests &&
@@ -55,7 +56,7 @@ step asan-ubsan asan
 
 # 3. TSan: the parallel loader (worker threads, one libkmod context each).
 tsan() {
-    cmake -S "$XA_TOP" -B "$XA_OUT/build-tsan" -G Ninja -DXA_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-tsan" -G Ninja -DXA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DXA_SANITIZE=thread &&
         nice -n 10 cmake --build "$XA_OUT/build-tsan" -j "$jobs" --target xa-unit-tests &&
         TSAN_OPTIONS=halt_on_error=1 "$XA_OUT/build-tsan/tests/xa-unit-tests" --gtest_filter='Loader.*' \
@@ -65,7 +66,7 @@ step tsan-loader tsan
 
 # 4. Fuzzers (clang, libFuzzer + ASan/UBSan), 20 s each from the seed corpus.
 fuzz() {
-    cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_BENCH=OFF -DBUILD_TESTING=OFF \
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_WERROR=ON -DBUILD_TESTING=OFF \
         -DCMAKE_CXX_COMPILER=clang++ -DXA_FUZZ=ON -DXA_SANITIZE=address,undefined \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
         nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" --target fuzz_policy fuzz_sysfs || return 1
@@ -111,7 +112,15 @@ shell() {
 }
 step shellcheck shell
 
-# 8. Benchmarks (bench/engine-bench.sh): figures as metrics; the goals as checks.
+# 8. As a user builds it: a plain Release configure, no option (XA_WERROR is off by default,
+#    GCC's -O3 warnings must not break it), then the binary. Default generator, own tree.
+release() {
+    cmake -S "$XA_TOP" -B "$XA_OUT/build-release" -DCMAKE_BUILD_TYPE=Release &&
+        nice -n 10 cmake --build "$XA_OUT/build-release" -j "$jobs" --target xen-autoload
+}
+step release-build release
+
+# 9. Benchmarks (bench/engine-bench.sh): figures as metrics; the goals as checks.
 bench() {
     "$XA_TOP/bench/engine-bench.sh" "$build/src/autoload/xen-autoload" "$build/module-tree" "$XA_TOP" \
         "${XA_BENCH_RUNS:-500}" "$logs/bench.metrics"

@@ -73,7 +73,7 @@ suite_sources() {
 
 start=$(xa_now)
 rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
-mkdir -p "$img" "$deb_cache"
+mkdir -p "$img"
 rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt" \
     "$img/xa-kernel" "$img/boot.env" "$img/deny"
 
@@ -127,7 +127,9 @@ else
 fi
 
 # 2. The root filesystem. .debs downloaded from the archive are kept in $deb_cache between
-# runs (sync-in before download, sync-out before cleanup); essential/unlink is skipped so
+# runs (sync-in before download, sync-out before cleanup, through private directories that
+# ci/lib.sh's xa_debs_begin/xa_debs_end merge into the shared cache under its lock: a
+# concurrent run never sees a half-copied .deb); essential/unlink is skipped so
 # the essential set stays in the cache too. Our repository is a file: mirror, bind-mounted
 # into the chroot at the same path by mmdebstrap's file-mirror-automount hook dir, so apt
 # installs our packages from it like from any archive.
@@ -137,15 +139,19 @@ include=$(IFS=,; echo "${packages[*]}")
 mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
 # shellcheck disable=SC2016
 customize_hook='"$XA_TOP/ci/boot/customize-image.sh" "$1"'
-if ! printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
+xa_debs_begin "$deb_cache"
+rc=0
+printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
     --include="$include" \
     --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     --setup-hook="$mkdir_hook" \
-    --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+    --setup-hook="sync-in $XA_DEBS_IN /var/cache/apt/archives/" \
     --skip=essential/unlink \
-    --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
+    --customize-hook="sync-out /var/cache/apt/archives $XA_DEBS_OUT" \
     --customize-hook="$customize_hook" \
-    "$suite" "$img/rootfs" - "${mirror_extra[@]}" >"$img/mmdebstrap.log" 2>&1; then
+    "$suite" "$img/rootfs" - "${mirror_extra[@]}" >"$img/mmdebstrap.log" 2>&1 || rc=$?
+xa_debs_end
+if [ "$rc" -ne 0 ]; then
     tail -n 30 "$img/mmdebstrap.log" >&2
     xa_check "$stage" "mmdebstrap root filesystem" fail "see $img/mmdebstrap.log"
     exit 1
@@ -154,10 +160,13 @@ xa_check "$stage" "mmdebstrap root filesystem" pass "$suite, $(du -sh "$img/root
 root=$img/rootfs
 # Keep the .deb cache to what this image uses: superseded versions go. Our own packages
 # come from our repository, not the archive: they never enter the cache.
+# Under the cache's lock: a concurrent run's snapshot (xa_debs_begin) is taken whole.
 dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Package}_${Version}_${Architecture}.deb\n' |
     sed 's/:/%3a/' | sort >"$img/debs-in-use.txt"
+xa_lock debs
 find "$deb_cache" -maxdepth 1 -name '*.deb' -printf '%f\n' | sort |
     comm -23 - "$img/debs-in-use.txt" | sed "s|^|$deb_cache/|" | xargs -r rm -f
+xa_unlock debs
 xa_metric "$stage" mmdebstrap-seconds "$(($(xa_now) - start))" s
 
 # 3. Our packages: installed, at the version the repository publishes, by apt.

@@ -40,7 +40,7 @@ mkdir -p "$out" "$logs"
 
 # 1. The C++ side (check-kernel and its tests) in this stage's own build tree.
 if nice -n 10 cmake -S "$XA_TOP" -B "$cc" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DXA_BENCH=OFF -DXA_KERNEL_TREE_TESTS=ON >"$logs/cmake.log" 2>&1 &&
+        -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DXA_WERROR=ON -DXA_KERNEL_TREE_TESTS=ON >"$logs/cmake.log" 2>&1 &&
     nice -n 10 ninja -C "$cc" -j2 xen-autoload xa-kconfig-unit-tests xa-kconfig-real-tests \
         >>"$logs/cmake.log" 2>&1; then
     xa_check "$stage" "build xen-autoload and the kconfig tests" pass
@@ -92,6 +92,10 @@ inputs=$( {
     (cd "$src" && find debian rpm kernel-config -type f -print0 | sort -z | xargs -0 sha256sum)
     sha256sum <"$0"
 } | sha256sum | cut -d' ' -f1)
+# $pkgcache is shared by concurrent runs: the lock kernel-pkg is held from this check to
+# the private copies below, so a second run waits (a cold build takes up to an hour) and
+# then reuses the packages; a new build goes to a directory beside it, swapped in whole.
+xa_lock kernel-pkg 7200 || { fail "kernel package cache" "lock kernel-pkg not acquired"; exit 1; }
 cached_deb=$(compgen -G "$pkgcache/linux-image-xen-autoload_*_amd64.deb" | head -n 1 || true)
 cached_rpm=$(compgen -G "$pkgcache/kernel-xen-autoload-*.x86_64.rpm" | head -n 1 || true)
 if [ -n "$cached_deb" ] && [ -n "$cached_rpm" ] && [ -f "$pkgcache/inputs.sha256" ] &&
@@ -101,8 +105,10 @@ if [ -n "$cached_deb" ] && [ -n "$cached_rpm" ] && [ -f "$pkgcache/inputs.sha256
     xa_metric "$stage" kernel-build-cached 1
 else
     xa_metric "$stage" kernel-build-cached 0
-    rm -rf "$pkgcache"
-    mkdir -p "$pkgcache"
+    pkgfinal=$pkgcache
+    mkdir -p "${pkgfinal%/*}"
+    rm -rf "$pkgfinal".tmp.*  # a killed run's (we hold the lock)
+    pkgcache=$(mktemp -d "$pkgfinal.tmp.XXXXXX") && chmod 755 "$pkgcache"
     # The compiler cache: the kernel's own directory, so that the C++ builds' cache and
     # the kernel's do not evict each other. Paths below the build directory are made
     # relative (BASEDIR) and the working directory is not hashed (NOHASHDIR), so a copy
@@ -168,10 +174,21 @@ else
     cached_rpm=$(compgen -G "$pkgcache/kernel-xen-autoload-*.x86_64.rpm" | head -n 1 || true)
     if [ -n "$cached_deb" ] && [ -n "$cached_rpm" ]; then
         echo "$inputs" >"$pkgcache/inputs.sha256"
+        xa_publish "$pkgcache" "$pkgfinal"
+        pkgcache=$pkgfinal
+        cached_deb=$(compgen -G "$pkgcache/linux-image-xen-autoload_*_amd64.deb" | head -n 1 || true)
+        cached_rpm=$(compgen -G "$pkgcache/kernel-xen-autoload-*.x86_64.rpm" | head -n 1 || true)
     fi
     # The source copy with its kernel trees is about 2.5 GB: only the logs are kept.
     rm -rf "$work/src" "$work/rpmbuild"
 fi
+# This run's own copies: the lock is released, another run may replace $pkgcache.
+mkdir -p "$work/cached"
+for f in "$cached_deb" "$cached_rpm"; do [ -z "$f" ] || cp "$f" "$work/cached/"; done
+[ -z "$cached_deb" ] || cached_deb=$work/cached/${cached_deb##*/}
+[ -z "$cached_rpm" ] || cached_rpm=$work/cached/${cached_rpm##*/}
+[ "$pkgcache" = "${pkgfinal:-$pkgcache}" ] || rm -rf "$pkgcache"  # a half build: not kept
+xa_unlock kernel-pkg
 [ -n "$cached_deb" ] || { fail "linux-image-xen-autoload .deb produced" "none in $pkgcache"; exit 1; }
 
 # 4. What the .deb really ships.

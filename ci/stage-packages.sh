@@ -161,10 +161,15 @@ if [ $status -eq 0 ]; then
         run_test "autopkgtest" "$tests/autopkgtest.sh"
     fi
 fi
-# The next run's piuparts upgrades from this build.
+# The next run's piuparts upgrades from this build: copied beside, then swapped in under
+# the lock piuparts.sh takes to copy it (a concurrent run sees the old set or the new one).
 if [ $status -eq 0 ]; then
-    rm -rf "$XA_CACHE/pkg-previous"
-    mkdir -p "$XA_CACHE/pkg-previous"
-    cp "$XA_OUT"/debs/*.deb "$XA_CACHE/pkg-previous/"
+    xa_lock pkg-previous
+    rm -rf "$XA_CACHE"/pkg-previous.new.*  # a killed run's (we hold the lock)
+    prev_new=$(mktemp -d "$XA_CACHE/pkg-previous.new.XXXXXX")
+    chmod 755 "$prev_new"
+    cp "$XA_OUT"/debs/*.deb "$prev_new/"
+    xa_publish "$prev_new" "$XA_CACHE/pkg-previous"
+    xa_unlock pkg-previous
 fi
 exit $status

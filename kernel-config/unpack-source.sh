@@ -7,6 +7,8 @@
 #   FILE  default /usr/src/linux-source-6.1.tar.xz (package linux-source-6.1)
 #   DIR   default $XA_CACHE/kernel (XA_CACHE default /var/cache/xen-autoload-ci)
 # Exit: 0 tree ready; 2 tarball missing or not a linux-source-6.1 tarball.
+# Concurrent runs on one DIR: one unpacks (flock on DIR/.unpack.lock, at most 1800 s of
+# waiting), the others wait and reuse the tree. No ci/lib.sh: package builds run this too.
 set -euo pipefail
 tarball=/usr/src/linux-source-6.1.tar.xz
 if [ "${1:-}" = --tarball ]; then
@@ -23,18 +25,24 @@ top=$(cd "$top" && pwd)
 tree=$top/linux-source-6.1
 stamp=$tree/.xa-tarball-sha256
 sum=$(sha256sum "$tarball" | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
-    # Unpack beside, then swap: an interrupted unpack never looks complete.
-    rm -rf "$tree" "$top/unpack.tmp"
-    mkdir -p "$top/unpack.tmp"
-    tar -xf "$tarball" -C "$top/unpack.tmp"
-    if [ ! -f "$top/unpack.tmp/linux-source-6.1/Makefile" ]; then
-        rm -rf "$top/unpack.tmp"
-        echo "unpack-source: $tarball: no linux-source-6.1/Makefile inside" >&2
-        exit 2
+current() { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; }
+if ! current; then
+    exec 9>>"$top/.unpack.lock"
+    flock -w 1800 9 || { echo "unpack-source: $top/.unpack.lock: still locked after 1800 s" >&2; exit 2; }
+    if ! current; then  # another run may have unpacked it while we waited
+        # Unpack beside, then swap: an interrupted unpack never looks complete.
+        rm -rf "$tree" "$top"/unpack.tmp*  # a killed run's leftovers too (we hold the lock)
+        tmp=$(mktemp -d "$top/unpack.tmp.XXXXXX")
+        tar -xf "$tarball" -C "$tmp"
+        if [ ! -f "$tmp/linux-source-6.1/Makefile" ]; then
+            rm -rf "$tmp"
+            echo "unpack-source: $tarball: no linux-source-6.1/Makefile inside" >&2
+            exit 2
+        fi
+        echo "$sum" >"$tmp/linux-source-6.1/.xa-tarball-sha256"
+        mv "$tmp/linux-source-6.1" "$tree"
+        rmdir "$tmp"
     fi
-    mv "$top/unpack.tmp/linux-source-6.1" "$tree"
-    rmdir "$top/unpack.tmp"
-    echo "$sum" >"$stamp"
+    exec 9>&-
 fi
 echo "$tree"

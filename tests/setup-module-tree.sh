@@ -4,9 +4,13 @@
 # (never into /) and runs depmod -b. DEST then works as a --root: it also gets
 # proc/sys/kernel/osrelease, an empty proc/modules and sys/module.
 # Usage: tests/setup-module-tree.sh DEST      (prints the kernel release)
+# The .deb is shared by concurrent runs: downloaded once (lock module-tree-deb, ci/lib.sh)
+# into a private directory, then linked into the cache. DEST is this run's own.
 set -euo pipefail
 dest=${1:?usage: setup-module-tree.sh DEST}
-cache=${XA_CACHE:-/var/cache/xen-autoload-ci}/debs
+# shellcheck source=../ci/lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/../ci/lib.sh"
+cache=$XA_CACHE/debs
 
 # The kernel package linux-image-amd64 points at, e.g. linux-image-6.1.0-56-amd64.
 pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
@@ -24,11 +28,25 @@ if [ -f "$dest/root/lib/modules/$kver/modules.dep.bin" ] && [ -f "$dest/root/pro
 fi
 
 mkdir -p "$cache"
-deb=$(find "$cache" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n1)
+find_deb() { find "$cache" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n1; }
+deb=$(find_deb)
 if [ -z "$deb" ]; then
-    # apt-get download writes into the current directory; a deadline for a stuck mirror.
-    (cd "$cache" && timeout 600 apt-get download -q "$pkg" >&2)
-    deb=$(find "$cache" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n1)
+    xa_lock module-tree-deb
+    deb=$(find_deb)  # another run may have fetched it while we waited
+    if [ -z "$deb" ]; then
+        rm -rf "$cache"/.download.*  # a killed run's: nobody else downloads, we hold the lock
+        tmp=$(mktemp -d "$cache/.download.XXXXXX")
+        # apt-get download writes into the current directory; a deadline for a stuck mirror.
+        # The complete .deb is then linked into the cache: one atomic step.
+        if (cd "$tmp" && timeout 600 apt-get download -q "$pkg" >&2); then
+            for f in "$tmp/$pkg"_*_amd64.deb; do
+                [ ! -f "$f" ] || ln "$f" "$cache/${f##*/}" 2>/dev/null || true
+            done
+        fi
+        rm -rf "$tmp"
+        deb=$(find_deb)
+    fi
+    xa_unlock module-tree-deb
 fi
 [ -n "$deb" ] || { echo "setup-module-tree: download of $pkg failed" >&2; exit 1; }
 

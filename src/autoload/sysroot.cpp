@@ -92,7 +92,11 @@ std::vector<std::string> SysRoot::list_dir(std::string_view rel) const {
 
 std::string errno_name(int err) {
     if (const char* n = ::strerrorname_np(err)) return n;
-    return "E" + std::to_string(err);
+    // Appended, not "E" + std::to_string(err): GCC 12 at -O3 reports a false
+    // -Werror=restrict in the inlined operator+ (GCC bug 105329).
+    std::string name = "E";
+    name.append(std::to_string(err));
+    return name;
 }
 
 std::string errno_text(int err) {

@@ -55,7 +55,7 @@ if ! grep -qx 'CMAKE_INSTALL_PREFIX:PATH=/usr' "$build/CMakeCache.txt" ||
     inst_build=$build/boot-prefix-usr
     xa_say "boot: configuring a build like the packages' in $inst_build"
     cmake -S "$src" -B "$inst_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
-        -DCMAKE_INSTALL_SYSCONFDIR=/etc -DBUILD_TESTING=OFF -DXA_BENCH=OFF >/dev/null
+        -DCMAKE_INSTALL_SYSCONFDIR=/etc -DBUILD_TESTING=OFF >/dev/null
     nice -n 10 cmake --build "$inst_build" -j2 --target xen-autoload >/dev/null
 fi
 DESTDIR=$root cmake --install "$inst_build" >"$tmp/install.log"

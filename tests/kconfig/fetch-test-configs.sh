@@ -12,6 +12,8 @@
 set -euo pipefail
 dir=${1:?usage: fetch-test-configs.sh DIR}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../../ci/lib.sh source-path=SCRIPTDIR
+. "$top/ci/lib.sh"
 kc=$top/kernel-config
 mkdir -p "$dir"
 rm -f "$dir"/*.config "$dir"/*.xz
@@ -20,6 +22,9 @@ cp "$("$kc/fetch-debian-config.sh" amd64)" "$dir/debian-amd64.config"
 cp "$("$kc/fetch-debian-config.sh" cloud-amd64)" "$dir/debian-cloud-amd64.config"
 xz -k "$dir/debian-cloud-amd64.config"
 
+# $XA_CACHE/kernel (the unpacked tree, merge-FLAVOUR/, obj-FLAVOUR/) is shared with other
+# runs' kernel stages: used under the lock kernel-workdir (ci/lib.sh), results copied out.
+xa_lock kernel-workdir
 srctree=$("$kc/unpack-source.sh")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,4 +33,5 @@ cp "$tmp/defconfig/.config" "$dir/x86_64_defconfig.config"
 
 cp "$("$kc/build-kernel.sh" --flavour small --config-only)" "$dir/merged-small.config"
 cp "$("$kc/build-kernel.sh" --flavour debian --config-only)" "$dir/merged-debian.config"
+xa_unlock kernel-workdir
 ls -l "$dir"

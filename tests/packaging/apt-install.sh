@@ -10,7 +10,6 @@ set -euo pipefail
 suite=bookworm
 repo=$XA_OUT/repo/apt
 key=$repo/xen-autoload-archive.gpg
-deb_cache=$XA_CACHE/debs/$suite
 if [ ! -f "$key" ] || [ ! -f "$repo/InRelease" ]; then
     echo "apt-install: $repo: not a signed repository" >&2
     exit 1
@@ -21,7 +20,9 @@ trap 'rm -rf "$work"' EXIT
 # A snapshot: a concurrent publish must not change the repository under apt.
 cp -a "$repo" "$work/repo"
 root=$work/root
-mkdir -p "$deb_cache"
+# Private .deb directories for sync-in/sync-out, merged into the shared cache afterwards.
+xa_debs_begin "$XA_CACHE/debs/$suite"
+rc=0
 # --skip=cleanup/reproducible keeps apt's history.log, the proof that apt installed it.
 # A kernel and initramfs-tools too, so the hook runs for real inside update-initramfs.
 # shellcheck disable=SC2016 # $1 is expanded by mmdebstrap's hook, not here
@@ -29,10 +30,12 @@ xa_apt_sources | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=di
     --include=xen-autoload,initramfs-tools,linux-image-amd64,zstd \
     --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
-    --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+    --setup-hook="sync-in $XA_DEBS_IN /var/cache/apt/archives/" \
     --skip=essential/unlink --skip=cleanup/reproducible \
-    --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
-    "$suite" "$root" - "deb [signed-by=$work/repo/xen-autoload-archive.gpg] file:$work/repo ./"
+    --customize-hook="sync-out /var/cache/apt/archives $XA_DEBS_OUT" \
+    "$suite" "$root" - "deb [signed-by=$work/repo/xen-autoload-archive.gpg] file:$work/repo ./" || rc=$?
+xa_debs_end
+[ "$rc" -eq 0 ] || { echo "apt-install: mmdebstrap failed (exit $rc)" >&2; exit 1; }
 
 want=$(awk '$1=="Package:"{p=$2} $1=="Version:" && p=="xen-autoload"{print $2; exit}' "$work/repo/Packages")
 have=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Version}' xen-autoload)

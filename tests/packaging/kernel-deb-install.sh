@@ -24,11 +24,12 @@ rel=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's|^\./boot/vmlinuz-||p' 
 [ -n "$rel" ] || { echo "kernel-deb-install: $deb: no ./boot/vmlinuz-RELEASE inside" >&2; exit 1; }
 
 suite=bookworm
-deb_cache=$XA_CACHE/debs/$suite
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$deb_cache"
+# Private .deb directories for sync-in/sync-out, merged into the shared cache afterwards.
+xa_debs_begin "$XA_CACHE/debs/$suite"
+rc=0
 cp "$deb" "$work/"
 name=$(basename "$deb")
 
@@ -37,15 +38,17 @@ name=$(basename "$deb")
 timeout 1200 nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
     --include=initramfs-tools,zstd,apt \
     --setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
-    --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+    --setup-hook="sync-in $XA_DEBS_IN /var/cache/apt/archives/" \
     --skip=essential/unlink --skip=cleanup/reproducible \
     --customize-hook="copy-in $work/$name /tmp" \
     --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ./tmp/'"$name"' >"$1/xa-install.log" 2>&1 || { cat "$1/xa-install.log"; exit 1; }' \
-    --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
+    --customize-hook="sync-out /var/cache/apt/archives $XA_DEBS_OUT" \
     --customize-hook='{ ls -l "$1/boot" "$1/lib/modules/'"$rel"'"; ls -ld "$1/vmlinuz" "$1/initrd.img"; } >"$1/xa-installed.txt" 2>&1 || true' \
     --customize-hook='chroot "$1" lsinitramfs /boot/initrd.img-'"$rel"' >"$1/xa-initrd.txt" 2>&1 || true' \
     --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get purge -y '"$pkg"' >"$1/xa-purge.log" 2>&1 || { cat "$1/xa-purge.log"; exit 1; }' \
-    "$suite" "$root" - >"$work/mmdebstrap.log" 2>&1 < <(xa_apt_sources) ||
+    "$suite" "$root" - >"$work/mmdebstrap.log" 2>&1 < <(xa_apt_sources) || rc=$?
+xa_debs_end
+[ "$rc" -eq 0 ] ||
     { tail -n 40 "$work/mmdebstrap.log" >&2; echo "kernel-deb-install: mmdebstrap with install/purge hooks failed" >&2; exit 1; }
 
 failures=0

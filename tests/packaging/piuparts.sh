@@ -24,9 +24,13 @@ version=$(dpkg-deb -f "${debs[0]}" Version)
 
 # The previous build as a trusted local apt repository, bind-mounted into the chroot.
 old=$work/previous
-mkdir -p "$old"
+mkdir -p "$old" "$work/pkg-previous"
+# A copy, taken under the lock stage packages replaces $XA_CACHE/pkg-previous with.
+xa_lock pkg-previous
+find "$XA_CACHE/pkg-previous" -maxdepth 1 -name '*.deb' -exec cp -t "$work/pkg-previous/" {} + 2>/dev/null || true
+xa_unlock pkg-previous
 for pkg in "${tested[@]}"; do
-    prev=$(find "$XA_CACHE/pkg-previous" -name "${pkg}_*.deb" 2>/dev/null | head -n 1 || true)
+    prev=$(find "$work/pkg-previous" -name "${pkg}_*.deb" | head -n 1 || true)
     [ -n "$prev" ] || prev=$(find "$XA_OUT/debs" -name "${pkg}_*.deb" | head -n 1)
     prev_version=$(dpkg-deb -f "$prev" Version)
     if dpkg --compare-versions "$prev_version" lt "$version"; then
