@@ -120,6 +120,9 @@ release() {
 }
 step release-build release
 
+# 8b. The GitLab job graph (.gitlab-ci.yml) read by gitlab-ci-local agrees with the pipeline.
+step gitlab-graph "$XA_TOP/tests/ci/gitlab-graph-test.sh"
+
 # 9. Benchmarks (bench/engine-bench.sh): figures as metrics; the goals as checks.
 bench() {
     "$XA_TOP/bench/engine-bench.sh" "$build/src/autoload/xen-autoload" "$build/module-tree" "$XA_TOP" \
