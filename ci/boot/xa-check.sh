@@ -187,17 +187,21 @@ measure_detection() {
 # answering must turn into failed checks and a saved journal, not a hung unit.
 xs_read() { timeout 10 xenstore-read "$1" 2>/dev/null; }
 
-# The PV guest: one vif on a bridge, one 16 MB file-backed vbd; both must reach Connected
-# (XenbusStateConnected = 4) on the frontend and the backend side, then it shuts down.
-run_guest() {
-    local domid t0 deadline vif_f vif_b vbd_f vbd_b
-    # The guest boots the running dom0 kernel: stage image wrote one config per kernel.
-    local cfg
-    cfg=/etc/xen/xa-guest-$(uname -r).cfg
+# guest_setup: the bridge and a fresh 16 MB disk of the PV guest; prints its xl config (the
+# guest boots the running dom0 kernel: stage image wrote one config per kernel).
+guest_setup() {
     ip link add xenbr0 type bridge 2>/dev/null
     ip link set xenbr0 up
     rm -f "$lib/guest-disk.img"
     truncate -s 16M "$lib/guest-disk.img"
+    echo "/etc/xen/xa-guest-$(uname -r).cfg"
+}
+
+# The PV guest: one vif on a bridge, one 16 MB file-backed vbd; both must reach Connected
+# (XenbusStateConnected = 4) on the frontend and the backend side, then it shuts down.
+run_guest() {
+    local domid t0 deadline vif_f vif_b vbd_f vbd_b cfg
+    cfg=$(guest_setup)
 
     t0=$(now_us)
     if [ ! -f "$cfg" ]; then
@@ -394,11 +398,7 @@ check_deny() {
     # uevent, recorded by udevadm monitor) and asks for xen-backend:vif. Without netback the
     # toolstack gives up on the vif and the guest is not created: expected, not checked.
     local cfg
-    cfg=/etc/xen/xa-guest-$(uname -r).cfg
-    ip link add xenbr0 type bridge 2>/dev/null
-    ip link set xenbr0 up
-    rm -f "$lib/guest-disk.img"
-    truncate -s 16M "$lib/guest-disk.img"
+    cfg=$(guest_setup)
     timeout 60 udevadm monitor --kernel --subsystem-match=xen-backend >"$out/uevents-xen-backend.txt" 2>&1 &
     local monitor_pid=$!
     sleep 1
@@ -414,8 +414,9 @@ check_deny() {
     cp /proc/modules "$out/modules-with-guest.txt"
     timeout 60 xl destroy xa-guest >/dev/null 2>&1
     local vif
-    vif=$(grep -oE 'add +/devices/vif-[0-9]+-0 ' "$out/uevents-xen-backend.txt" | head -n 1 |
-        sed -E 's|.*/devices/||; s/ $//')
+    # "KERNEL[12.345678] add      /devices/xen-backend/vif-1-0 (xen-backend)"
+    vif=$(grep -oE 'add +/devices/xen-backend/vif-[0-9]+-0 ' "$out/uevents-xen-backend.txt" |
+        head -n 1 | sed -E 's|.*/||; s/ $//')
     pass_if "a guest's vif backend device appeared (udev add)" "${vif:-none}" [ -n "$vif" ]
     pass_if "xen_netback still not loaded after the vif appeared (udev settled)" "" \
         not_loaded xen_netback "$out/modules-with-guest.txt"
