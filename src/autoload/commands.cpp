@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine.h"
+#include "json_text.h"
 #include "log.h"
 #include "number.h"
 #include "report.h"
@@ -145,7 +146,7 @@ PolicyDirs policy_dirs(const Options& o) {
     return d;
 }
 
-void print_json(const nlohmann::ordered_json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void print_json(const nlohmann::ordered_json& j) { std::printf("%s\n", json_text(j).c_str()); }
 
 // prepare() with the CLI's error handling; nullopt with EXIT set on error.
 std::optional<Context> prepare_or_report(const Options& o, int& exit_code) {

@@ -138,5 +138,26 @@ TEST(Cli, StatusCompleteForRoleNone) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// A policy file name that is not UTF-8 reaches the JSON (evidence, origin, reason): the
+// output replaces the bad bytes instead of aborting in nlohmann's dump.
+TEST(Cli, JsonNeverThrowsOnNonUtf8Names) {
+    test::TempDir vendor;
+    vendor.write("caf\xe9.conf", "require dom0 xen-evtchn\ndeny xen-evtchn\n");
+    test::TempDir bad;
+    bad.write("caf\xe9.conf", "bogus\n");
+    const std::string root = fixture("pv-dom0-before-xenfs");
+    for (const char* cmd : {"plan", "status"}) {
+        const auto r = run_cli({cmd, "--json", "--root", root, "--vendor-dir", vendor.path()});
+        EXPECT_LT(r.exit_code, 2) << cmd << ": " << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_NE(j["modules"][0]["reason"].get<std::string>().find("caf\xef\xbf\xbd.conf:2"),
+                  std::string::npos)
+            << cmd;
+    }
+    const auto d = run_cli({"detect", "--json", "--root", root, "--vendor-dir", bad.path()});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(nlohmann::json::parse(d.out).dump().find("\xef\xbf\xbd"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace xa
