@@ -102,7 +102,7 @@ void parse_policy(std::string_view text, const std::string& file, Policy& policy
         } else if (directive == "deny") {
             if (words.size() < 2) fail(file, lineno, "no module named", line);
             for (std::size_t i = 1; i < words.size(); ++i) {
-                if (!is_valid_module_name(words[i]))
+                if (!is_valid_request_name(words[i]))
                     fail(file, lineno, "invalid module name", words[i]);
                 add_deny(policy, words[i], origin);
             }

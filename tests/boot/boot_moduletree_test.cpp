@@ -14,6 +14,7 @@
 #include "deny_list.h"
 #include "loader.h"
 #include "module_index.h"
+#include "plan.h"
 #include "policy.h"
 #include "sysroot.h"
 #include "udev_helper.h"
@@ -97,6 +98,7 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     const KmodIndex index(root, kver_);
     const auto factory = kmod_inserter_factory(root, kver_);
     BackendOptions opts;
+    opts.role = Role::dom0;
     opts.dry_run = true;
 
     Policy allow;
@@ -133,6 +135,37 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     EXPECT_EQ(out.kind, BackendOutcome::Kind::user_space) << out.message;
     EXPECT_EQ(out.exit_code, 0);
     EXPECT_EQ(out.module, "");
+}
+
+// deny netbk / deny xen-backend:vif on the real tree: the plan, the deny list and the
+// helper all refuse xen_netback (the tree has no "netbk" alias: the legacy map decides).
+TEST_F(RealTree, DenyByLegacyNameAndAliasOnTheRealTree) {
+    const SysRoot root(dir_);
+    const KmodIndex index(root, kver_);
+    const auto factory = kmod_inserter_factory(root, kver_);
+    BackendOptions opts;
+    opts.role = Role::dom0;
+    opts.dry_run = true;
+    for (const char* rule : {"deny netbk\n", "deny xen-backend:vif\n"}) {
+        Policy policy;
+        parse_policy(std::string("require dom0 xen-netback\n") + rule,
+                     "/etc/xen-autoload/local.conf", policy);
+        policy.files.emplace_back("/etc/xen-autoload/local.conf");
+        const Plan plan = make_plan(Role::dom0, policy, index);
+        ASSERT_EQ(plan.modules.size(), 1U);
+        EXPECT_EQ(plan.modules[0].state, ModuleState::denied) << rule;
+        EXPECT_EQ(plan.modules[0].action, Action::skip) << rule;
+        EXPECT_NE(deny_list_text(policy, &index).find("blacklist xen_netback "), std::string::npos)
+            << rule;
+        const auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"},
+                                                policy, index, factory, opts);
+        EXPECT_EQ(out.kind, BackendOutcome::Kind::denied) << rule << out.message;
+    }
+    BackendOptions domu = opts;
+    domu.role = Role::domU;
+    const auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"},
+                                            Policy{}, index, factory, domu);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::not_for_role) << out.message;
 }
 
 }  // namespace

@@ -139,5 +139,26 @@ TEST(DenyList, WriteReplaceRemove) {
     (void)std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 
+// Without an alias "netbk" in the tree (the real one has none), the legacy map decides; an
+// alias rule blacklists the module it resolves to.
+TEST(DenyList, LegacyNamesThroughTheMapAndAliases) {
+    Policy p;
+    parse_policy("deny netbk xen-backend:vbd xen-backend:nosuch\n", "/etc/xen-autoload/x.conf", p);
+    test::FakeIndex index;
+    index.states["xen_netback"] = ModuleState::loadable;
+    index.states["xen_blkback"] = ModuleState::loadable;
+    index.aliases["xen-backend:vbd"] = "xen_blkback";
+    const std::string text = deny_list_text(p, &index);
+    EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("blacklist xen_blkback    # deny xen-backend:vbd"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("netbk\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("nosuch"), std::string::npos) << text;
+    // Without an index: the legacy map still gives the mainline name.
+    EXPECT_NE(deny_list_text(p, nullptr).find("blacklist xen_netback "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace xa

@@ -159,5 +159,25 @@ TEST(Cli, JsonNeverThrowsOnNonUtf8Names) {
     EXPECT_NE(nlohmann::json::parse(d.out).dump().find("\xef\xbf\xbd"), std::string::npos);
 }
 
+// Values from uevents/arguments reach the log escaped and bounded; a domU loads nothing.
+TEST(Cli, UdevEscapesForgedValuesAndAppliesTheRole) {
+    auto r = run_cli({"udev", "--dry-run", "--root", fixture("pv-dom0-before-xenfs"),
+                      "--vendor-dir", kVendor, "xen-backend:vif", "/x\n<0>FORGED"});
+    EXPECT_EQ(r.err.find("\n<0>"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("device /x\\x0a<0>FORGED asks for xen-backend:vif"), std::string::npos)
+        << r.err;
+    r = run_cli({"udev", "--dry-run", "xen-backend:" + std::string(300, 'A') + "\n"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_LT(r.err.size(), 200U) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+    r = run_cli({"udev", "--dry-run", "--root", fixture("hvm-domu"), "--vendor-dir", kVendor,
+                 "xen-backend:vif", "/devices/xen-backend/vif-3-0"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("domain 3's vif device vif-3-0 asks for xen-backend:vif: not loaded: "
+                         "role domU loads no backends (driver-domain no)"),
+              std::string::npos)
+        << r.err;
+}
+
 }  // namespace
 }  // namespace xa
