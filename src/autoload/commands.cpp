@@ -182,6 +182,9 @@ int show_plan(int argc, char** argv, const char* synopsis, const PlanView& view)
         else
             std::fputs(view.text(plan).c_str(), stdout);
         return view.exit_code(plan);
+    } catch (const ConfigError& e) {  // a --root tree unfit for libkmod
+        log_error(e.what());
+        return kExitUsage;
     } catch (const std::exception& e) {
         log_error(e.what());
         return kExitFailed;
@@ -249,6 +252,9 @@ int cmd_load(int argc, char** argv) {
         std::fflush(stdout);
         // Workers stuck in the kernel past the deadline: leave without waiting for them.
         if (report.timed_out) std::_Exit(kExitFailed);
+    } catch (const ConfigError& e) {
+        log_error(e.what());
+        return kExitUsage;
     } catch (const std::exception& e) {
         log_error(e.what());
         return kExitFailed;

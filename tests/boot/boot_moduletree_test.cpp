@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "../unit/module_tree_util.h"
 #include "deny_list.h"
 #include "loader.h"
 #include "module_index.h"
@@ -22,7 +23,7 @@
 namespace xa {
 namespace {
 
-// A root holding the real tree (symlinked) and its own run/modprobe.d.
+// A root holding the real tree (its index files linked in) and its own run/modprobe.d.
 class RealTree : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -33,10 +34,8 @@ class RealTree : public ::testing::Test {
         char tmpl[] = "/tmp/xa-boot-tree-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
-        ASSERT_EQ(::mkdir((dir_ + "/lib").c_str(), 0755), 0);
-        ASSERT_EQ(::symlink((std::string(XA_MODULE_TREE) + "/root/lib/modules").c_str(),
-                            (dir_ + "/lib/modules").c_str()),
-                  0);
+        test::link_module_tree(std::string(XA_MODULE_TREE) + "/root/lib/modules/" + kver_,
+                               dir_ + "/lib/modules/" + kver_);
         ASSERT_EQ(
             ::system(("mkdir -p " + dir_ + "/run/modprobe.d " + dir_ + "/proc/sys/kernel " + dir_ +
                       "/sys/module && cp " XA_MODULE_TREE "/root/proc/sys/kernel/osrelease " +

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../unit/module_tree_util.h"
 #include "../unit/test_util.h"
 #include "engine.h"
 #include "loader.h"
@@ -71,14 +72,16 @@ TEST(KmodTree, Dom0PlanWithShippedPolicy) {
 TEST(KmodTree, LoadedStateAndBlacklistComeFromTheRoot) {
     test::TempDir t;
     const std::string k = kver();
-    std::filesystem::create_directories(t.path() + "/lib/modules");
-    std::filesystem::create_directory_symlink(tree_root() + "/lib/modules/" + k,
-                                              t.path() + "/lib/modules/" + k);
+    test::link_module_tree(tree_root() + "/lib/modules/" + k, t.path() + "/lib/modules/" + k);
     t.write("proc/sys/kernel/osrelease", k + "\n");
     t.write("proc/modules", "xen_evtchn 20480 0 - Live 0x0\n");
     t.write("sys/module/xen_gntdev/initstate", "live\n");
     t.write("etc/modprobe.d/xen.conf", "blacklist xen_netback\n");
+    // The root's kernel command line, not the host's (libkmod reads only the host's).
+    t.write("proc/cmdline", "ro quiet modprobe.blacklist=xen_blkback,xen-scsiback\n");
     const KmodIndex ix(SysRoot(t.path()), k);
+    EXPECT_TRUE(ix.blacklisted("xen_blkback"));
+    EXPECT_TRUE(ix.blacklisted("xen_scsiback"));
     EXPECT_EQ(ix.state("xen_evtchn"), ModuleState::loaded);
     EXPECT_EQ(ix.state("xen_gntdev"), ModuleState::loaded);
     EXPECT_TRUE(ix.blacklisted("xen_netback"));
