@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <set>
 
 #include "module_index.h"
@@ -34,31 +35,46 @@ std::string write_deny_list(const std::string& path, const std::string& text) {
         return {};
     }
     // Create the directory and its parents (/run/modprobe.d normally exists or is made by
-    // the unit's RuntimeDirectory=; tests point elsewhere).
+    // the unit's RuntimeDirectory=; tests point elsewhere): 0755 whatever the umask (the
+    // unit runs with UMask=0077), since udev and modprobe read the file as other users.
+    // Directories that exist already are left as they are.
     for (auto slash = path.find('/', 1); slash != std::string::npos;
          slash = path.find('/', slash + 1)) {
         const std::string dir = path.substr(0, slash);
-        if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
+        if (::mkdir(dir.c_str(), 0755) == 0) {
+            if (::chmod(dir.c_str(), 0755) < 0)
+                return "cannot create " + dir + ": " + errno_text(errno);
+        } else if (errno != EEXIST) {
             return "cannot create " + dir + ": " + errno_text(errno);
+        }
     }
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    // A unique temporary file in the same directory (O_EXCL: never an existing file or a
+    // planted symlink), world-readable, synced, then renamed over PATH.
+    std::string tmp = path + ".XXXXXX";
+    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
     if (fd < 0) return "cannot write " + tmp + ": " + errno_text(errno);
-    // World-readable whatever the umask (the unit runs with UMask=0077): udev and modprobe read it.
-    (void)::fchmod(fd, 0644);
+    auto fail = [&](const std::string& what, int err) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return "cannot write " + what + ": " + errno_text(err);
+    };
+    if (::fchmod(fd, 0644) < 0) return fail(tmp, errno);
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
         if (n < 0) {
             if (errno == EINTR) continue;
-            const int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return "cannot write " + tmp + ": " + errno_text(err);
+            return fail(tmp, errno);
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::close(fd) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0) {
+    if (::fsync(fd) < 0) return fail(tmp, errno);
+    if (::close(fd) < 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return "cannot write " + tmp + ": " + errno_text(err);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) < 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
         return "cannot write " + path + ": " + errno_text(err);
