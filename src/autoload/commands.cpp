@@ -12,6 +12,7 @@
 
 #include "deny_list.h"
 #include "engine.h"
+#include "json_text.h"
 #include "log.h"
 #include "module_index.h"
 #include "number.h"
@@ -147,7 +148,7 @@ PolicyDirs policy_dirs(const Options& o) {
     return d;
 }
 
-void print_json(const nlohmann::ordered_json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void print_json(const nlohmann::ordered_json& j) { std::printf("%s\n", json_text(j).c_str()); }
 
 // prepare() with the CLI's error handling; nullopt with EXIT set on error.
 std::optional<Context> prepare_or_report(const Options& o, int& exit_code) {
@@ -183,6 +184,9 @@ int show_plan(int argc, char** argv, const char* synopsis, const PlanView& view)
         else
             std::fputs(view.text(plan).c_str(), stdout);
         return view.exit_code(plan);
+    } catch (const ConfigError& e) {  // a --root tree unfit for libkmod
+        log_error(e.what());
+        return kExitUsage;
     } catch (const std::exception& e) {
         log_error(e.what());
         return kExitFailed;
@@ -259,6 +263,9 @@ int cmd_load(int argc, char** argv) {
         std::fflush(stdout);
         // Workers stuck in the kernel past the deadline: leave without waiting for them.
         if (report.timed_out) std::_Exit(kExitFailed);
+    } catch (const ConfigError& e) {
+        log_error(e.what());
+        return kExitUsage;
     } catch (const std::exception& e) {
         log_error(e.what());
         return kExitFailed;

@@ -27,6 +27,7 @@
 #include "notify_socket.h"
 #include "number.h"
 #include "sysroot.h"
+#include "text_escape.h"
 #include "udev_helper.h"
 #include "uevent_monitor.h"
 
@@ -188,7 +189,8 @@ class Daemon {
                 std::vector<std::pair<std::string, std::string>> devices) const {
         std::erase_if(devices, [](const auto& d) {
             if (const std::string why = check_alias(d.first); !why.empty()) {
-                log_warning("daemon: ignoring " + d.second + ": " + why + ": '" + d.first + "'");
+                log_warning("daemon: ignoring " + escape_text(d.second) + ": " + why + ": " +
+                            quote_text(d.first));
                 return true;
             }
             return false;
@@ -197,14 +199,18 @@ class Daemon {
         auto work = [&] {
             const KmodIndex index(ctx.root, ctx.kernel);
             BackendOptions bo;
+            bo.role = ctx.role;
             bo.dry_run = opts_.dry_run;
             bo.deadline = opts_.module_deadline;
             const InserterFactory factory = kmod_inserter_factory(ctx.root, ctx.kernel);
             int rc = kExitOk;
-            for (const auto& [alias, devpath] : devices)
-                if (handle_backend_request({alias, devpath}, ctx.policy, index, factory, bo)
-                        .exit_code != 0)
-                    rc = kExitFailed;
+            for (const auto& [alias, devpath] : devices) {
+                const BackendOutcome out =
+                    handle_backend_request({alias, devpath}, ctx.policy, index, factory, bo);
+                // A worker stuck in the kernel: leave; the child's exit ends it.
+                if (out.timed_out) return kExitFailed;
+                if (out.exit_code != 0) rc = kExitFailed;
+            }
             return rc;
         };
         // Each request has its own module deadline inside the child.
@@ -264,8 +270,9 @@ class Daemon {
                         continue;
                     }
                     const Uevent& ev = *r.event;
-                    log_debug("daemon: kernel uevent " + ev.action + " " + ev.devpath + " (" +
-                              std::string(ev.get("SUBSYSTEM").value_or("")) + ")");
+                    log_debug("daemon: kernel uevent " + escape_text(ev.action) + " " +
+                              escape_text(ev.devpath) + " (" +
+                              escape_text(ev.get("SUBSYSTEM").value_or("")) + ")");
                     if (ev.action != "add" ||
                         ev.get("SUBSYSTEM") != std::optional<std::string_view>("xen-backend"))
                         continue;

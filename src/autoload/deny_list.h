@@ -22,8 +22,10 @@ inline constexpr const char* kDenyListPath = "/run/modprobe.d/xen-autoload-deny.
 // "deny netbk" or "deny xen-backend:vif" blacklist xen_netback). Empty when nothing is denied.
 std::string deny_list_text(const Policy& policy, const ModuleIndex* index);
 
-// Writes TEXT to PATH atomically (temporary file + rename), creating the directory; removes
-// PATH when TEXT is empty. Returns "" on success, else one line naming the path and errno.
+// Writes TEXT to PATH atomically (a unique O_EXCL temporary file in the same directory,
+// mode 0644, fsync, rename), creating missing parent directories mode 0755 whatever the
+// umask; removes PATH when TEXT is empty. Returns "" on success, else one line naming the
+// path and errno.
 std::string write_deny_list(const std::string& path, const std::string& text);
 
 }  // namespace xa

@@ -52,6 +52,7 @@ const KmodApi& kmod() {
             bind(lib, so, "kmod_new", api.new_ctx);
             bind(lib, so, "kmod_unref", api.unref);
             bind(lib, so, "kmod_set_log_fn", api.set_log_fn);
+            bind(lib, so, "kmod_set_log_priority", api.set_log_priority);
             bind(lib, so, "kmod_load_resources", api.load_resources);
             bind(lib, so, "kmod_list_next", api.list_next);
             bind(lib, so, "kmod_module_new_from_lookup", api.module_new_from_lookup);
@@ -63,6 +64,7 @@ const KmodApi& kmod() {
             bind(lib, so, "kmod_module_get_path", api.module_get_path);
             bind(lib, so, "kmod_module_get_dependencies", api.module_get_dependencies);
             bind(lib, so, "kmod_module_probe_insert_module", api.module_probe_insert_module);
+            bind(lib, so, "kmod_module_get_install_commands", api.module_get_install_commands);
             bind(lib, so, "kmod_config_get_blacklists", api.config_get_blacklists);
             bind(lib, so, "kmod_config_iter_next", api.config_iter_next);
             bind(lib, so, "kmod_config_iter_get_key", api.config_iter_get_key);

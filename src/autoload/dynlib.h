@@ -16,6 +16,7 @@ struct KmodApi {
     decltype(&::kmod_new) new_ctx;
     decltype(&::kmod_unref) unref;
     decltype(&::kmod_set_log_fn) set_log_fn;
+    decltype(&::kmod_set_log_priority) set_log_priority;
     decltype(&::kmod_load_resources) load_resources;
     decltype(&::kmod_list_next) list_next;
     decltype(&::kmod_module_new_from_lookup) module_new_from_lookup;
@@ -27,6 +28,7 @@ struct KmodApi {
     decltype(&::kmod_module_get_path) module_get_path;
     decltype(&::kmod_module_get_dependencies) module_get_dependencies;
     decltype(&::kmod_module_probe_insert_module) module_probe_insert_module;
+    decltype(&::kmod_module_get_install_commands) module_get_install_commands;
     decltype(&::kmod_config_get_blacklists) config_get_blacklists;
     decltype(&::kmod_config_iter_next) config_iter_next;
     decltype(&::kmod_config_iter_get_key) config_iter_get_key;

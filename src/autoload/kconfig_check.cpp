@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "json_text.h"
+
 namespace xa {
 
 namespace {
@@ -148,7 +150,7 @@ int run_check_kernel(const CheckKernelOptions& options, std::string& out, std::s
     }
     KconfigVerdict verdict = check_kernel_config(*config, text->origin);
     if (options.json)
-        out += kconfig_verdict_json(verdict, options.role).dump(2) + "\n";
+        out += json_text(kconfig_verdict_json(verdict, options.role)) + "\n";
     else
         out += kconfig_verdict_text(verdict, options.role, options.colour);
     if (options.role.empty()) return kExitWorks;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 
 #include "sysroot.h"
+#include "text_escape.h"
 
 namespace xa {
 
@@ -35,14 +37,7 @@ bool valid_symbol(std::string_view s) {
     return true;
 }
 
-std::string shorten(std::string_view line) {
-    constexpr std::size_t kMax = 80;
-    std::string out(line.substr(0, kMax));
-    if (line.size() > kMax) out += "...";
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20) c = '?';
-    return out;
-}
+std::string shorten(std::string_view line) { return escape_text(line, 80); }
 
 class Fd {
   public:
@@ -59,23 +54,6 @@ class Fd {
   private:
     int fd_;
 };
-
-// Reads FD to the end, at most kMaxConfigBytes. False with errno set on a read error,
-// with EFBIG when the limit is passed.
-bool read_all(int fd, std::string* out) {
-    std::array<char, 65536> buf{};
-    for (;;) {
-        ssize_t n = read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        if (n == 0) return true;
-        out->append(buf.data(), static_cast<std::size_t>(n));
-        if (out->size() > kMaxConfigBytes) {
-            errno = EFBIG;
-            return false;
-        }
-    }
-}
 
 enum class Compression { none, gzip, xz };
 
@@ -275,18 +253,28 @@ std::string KernelConfig::value(std::string_view symbol) const {
 }
 
 std::optional<ConfigText> read_config_file(const std::string& path, std::string* error) {
-    Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (fd.get() < 0) {
-        *error = path + ": cannot open: " + errno_text(errno);
+    // Through SysRoot's reader: O_NONBLOCK (a FIFO cannot hang us), regular files only.
+    const int raw = SysRoot().open(path);
+    if (raw < 0) {
+        *error = path + ": cannot open: " + errno_text(-raw);
+        return std::nullopt;
+    }
+    Fd fd(raw);
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        *error = path + ": cannot read: " + std::string(file_type_name(st.st_mode)) +
+                 ", not a regular file";
         return std::nullopt;
     }
     ConfigText result{path, {}};
     Compression kind = sniff(fd.get());
     if (kind == Compression::none) {
-        if (!read_all(fd.get(), &result.text)) {
-            *error = path + ": cannot read: " + errno_text(errno);
+        const ReadResult r = read_fd(fd.get(), kMaxConfigBytes);
+        if (!r.ok()) {
+            *error = path + ": cannot read: " + r.why();
             return std::nullopt;
         }
+        result.text = r.data;
     } else if (!decompress(fd.get(), kind, path, &result.text, error)) {
         return std::nullopt;
     }

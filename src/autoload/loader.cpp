@@ -1,8 +1,13 @@
 #include "loader.h"
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -12,9 +17,44 @@
 #include "module_index.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
+#include "text_escape.h"
 
 namespace xa {
 namespace {
+
+// libkmod's run_install callback: runs a modprobe.d "install" command as libkmod itself
+// would (/bin/sh -c CMD with MODPROBE_MODULE=<name>), but records how it ended, so a
+// failure is reported as the command's and not as an errno. posix_spawn with its own
+// environment: libkmod's setenv() is not safe with the loader's parallel workers.
+int run_install_command(kmod_module* m, const char* cmdline, void* data) {
+    auto* out = static_cast<InsertOutcome*>(data);
+    const char* name = kmod().module_get_name(m);
+    std::string module_env = std::string("MODPROBE_MODULE=") + (name != nullptr ? name : "");
+    std::vector<char*> envp;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e)
+        if (std::strncmp(*e, "MODPROBE_MODULE=", 16) != 0 && std::strncmp(*e, "KMOD_LOG=", 9) != 0)
+            envp.push_back(*e);
+    envp.push_back(module_env.data());
+    envp.push_back(nullptr);
+    std::string sh = "/bin/sh", dash_c = "-c", cmd = cmdline;
+    char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+    pid_t pid = 0;
+    const int rc = ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data());
+    auto failed = [&](int status, int sig) {
+        out->install_failed = true;
+        out->install_command = cmdline;
+        out->install_status = status;
+        out->install_signal = sig;
+        return -EINVAL;  // passed on by libkmod as the probe's result
+    };
+    if (rc != 0) return failed(-1, 0);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return failed(-1, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+    return failed(WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
 
 class KmodInserter final : public Inserter {
   public:
@@ -34,9 +74,11 @@ class KmodInserter final : public Inserter {
         }
         r = kmod().module_probe_insert_module(mod,
                                               KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_LOADED,
-                                              nullptr, nullptr, nullptr, nullptr);
+                                              nullptr, run_install_command, &out, nullptr);
         kmod().module_unref(mod);
-        if (r < 0) {
+        if (out.install_failed) {
+            out.err = r < 0 ? -r : EINVAL;
+        } else if (r < 0) {
             // EEXIST: a parallel worker or udev got there first: the module is present.
             out.err = (r == -EEXIST) ? 0 : -r;
         } else if (r > 0) {
@@ -79,6 +121,15 @@ const char* load_status_name(LoadStatus s) {
             return "would-load";
     }
     return "failed";
+}
+
+std::string install_failure_text(const InsertOutcome& out) {
+    std::string text = "install command " + quote_text(out.install_command, 160) + " failed";
+    if (out.install_status >= 0)
+        text += " with exit status " + std::to_string(out.install_status);
+    else if (out.install_signal != 0)
+        text += " (killed by signal " + std::to_string(out.install_signal) + ")";
+    return text;
 }
 
 std::string explain_errno(const std::string& module, int err) {
@@ -239,6 +290,12 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
                     r.status = LoadStatus::skipped;
                     r.message = e.requested + ": blacklisted in modprobe.d, not loaded";
                     r.counts_as_failure = false;
+                    pick->failed = true;
+                } else if (out.install_failed) {
+                    r.status = LoadStatus::failed;
+                    r.err = out.err;
+                    r.counts_as_failure = !e.optional;
+                    r.message = e.requested + ": " + install_failure_text(out);
                     pick->failed = true;
                 } else if (out.err != 0) {
                     r.status = LoadStatus::failed;

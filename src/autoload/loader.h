@@ -19,7 +19,17 @@ class SysRoot;
 struct InsertOutcome {
     int err = 0;               // 0 or a positive errno
     bool blacklisted = false;  // libkmod refused: blacklisted in modprobe.d
+    // A modprobe.d "install" command (of the module or a dependency/softdep) failed: libkmod
+    // reports that as an error code too, which is not the kernel's errno.
+    bool install_failed = false;
+    std::string install_command;  // the command line run (after $CMDLINE_OPTS)
+    int install_status = -1;      // its exit status; -1 when it did not exit normally
+    int install_signal = 0;       // the signal that killed it, or 0
 };
+
+// The one-line message for a failed install command, without the module prefix:
+// "install command '/bin/false' failed with exit status 1".
+std::string install_failure_text(const InsertOutcome& out);
 
 class Inserter {
   public:

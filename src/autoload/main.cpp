@@ -1,6 +1,7 @@
 // xen-autoload: a thin dispatcher. Each subcommand is one row of kSubcommands; front ends
 // added by other pieces (daemon, udev, check-kernel) add a row and an #include.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "commands.h"
@@ -67,6 +68,11 @@ int main(int argc, char** argv) {
         std::printf("xen-autoload %s\n", XA_VERSION);
         return xa::kExitOk;
     }
+    // libkmod prints what it logs inside kmod_new() (before a context can get our log
+    // function, module_index.cpp) raw on stderr at its default priority; KMOD_LOG=0 mutes
+    // that, and each context then logs through us. Set here, single-threaded, before any
+    // context exists.
+    ::setenv("KMOD_LOG", "0", 1);
     for (const Subcommand& s : kSubcommands) {
         if (std::strcmp(argv[1], s.name) == 0) return s.run(argc - 1, argv + 1);
     }

@@ -1,11 +1,20 @@
 #include "module_index.h"
 
+#include <syslog.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 
 #include "dynlib.h"
+#include "log.h"
+#include "policy.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
+#include "text_escape.h"
 
 namespace xa {
 namespace {
@@ -20,8 +29,72 @@ struct ModDeleter {
 };
 using Mod = std::unique_ptr<kmod_module, ModDeleter>;
 
-// libkmod logs through syslog-ish callbacks; its messages are not ours to print.
-void quiet_log(void*, int, const char*, int, const char*, const char*, va_list) {}
+// libkmod's own messages ("libkmod: ERROR ...") go through our log, escaped, at debug level:
+// they are details behind our own one-line results, never raw lines on stderr. (Messages
+// from inside kmod_new, before this is installed, are muted by KMOD_LOG=0: main.cpp.)
+void kmod_log(void*, int priority, const char*, int, const char*, const char* format,
+              va_list args) {
+    std::array<char, 512> buf{};
+    std::vsnprintf(buf.data(), buf.size(), format, args);
+    std::string_view msg(buf.data());
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.remove_suffix(1);
+    log_debug("libkmod (priority " + std::to_string(priority) + "): " + escape_text(msg, 400));
+}
+
+constexpr std::size_t kIndexFileMax = std::size_t{256} * 1024 * 1024;  // modules.*.bin
+constexpr std::size_t kConfigFileMax = std::size_t{1024} * 1024;       // modprobe.d, softdep
+
+[[noreturn]] void refuse(const SysRoot& root, const std::string& rel, const std::string& why) {
+    throw ConfigError(root.path(rel) + ": not handed to libkmod: '" + why + "'");
+}
+
+// REL names the same object whether libkmod resolves it on the host or we resolve it
+// inside the root: else a symlink leads out of the root.
+void check_confined(const SysRoot& root, const std::string& rel) {
+    int err = 0;
+    const auto inside = root.resolve(rel, &err);
+    char* host = ::realpath(root.path(rel).c_str(), nullptr);
+    std::string host_path = host != nullptr ? host : "";
+    std::free(host);  // NOLINT(cppcoreguidelines-no-malloc)
+    if (!inside) {
+        if (host_path.empty()) return;  // missing either way: libkmod copes
+        refuse(root, rel, "symbolic link leads out of the root");
+    }
+    char* in = ::realpath(inside->c_str(), nullptr);
+    const std::string in_path = in != nullptr ? in : "";
+    std::free(in);  // NOLINT(cppcoreguidelines-no-malloc)
+    if (in_path != host_path) refuse(root, rel, "symbolic link leads out of the root");
+}
+
+// A file libkmod will open: absent, or a regular file inside the root of at most MAX bytes.
+void check_file(const SysRoot& root, const std::string& rel, std::size_t max) {
+    check_confined(root, rel);
+    struct stat st {};
+    if (const int r = root.stat(rel, &st); r < 0) {
+        if (r == -ENOENT) return;
+        refuse(root, rel, errno_text(-r));
+    }
+    if (!S_ISREG(st.st_mode))
+        refuse(root, rel, std::string(file_type_name(st.st_mode)) + ", not a regular file");
+    if (static_cast<std::size_t>(st.st_size) > max)
+        refuse(root, rel, "larger than " + std::to_string(max) + " bytes");
+}
+
+// "blacklist NAME" lines of a modprobe.d file (for telling the root's blacklist from the
+// host's kernel command line, see below).
+void add_blacklist_lines(std::string_view text, std::set<std::string>& out) {
+    while (!text.empty()) {
+        const std::size_t nl = text.find('\n');
+        std::string_view line = trim(text.substr(0, nl));
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        if (!line.starts_with("blacklist") || line.size() < 10 ||
+            (line[9] != ' ' && line[9] != '\t'))
+            continue;
+        line = trim(line.substr(10));
+        line = line.substr(0, line.find_first_of(" \t#"));
+        if (!line.empty()) out.insert(normalize_module_name(line));
+    }
+}
 
 }  // namespace
 
@@ -43,15 +116,50 @@ const char* module_state_name(ModuleState s) {
     return "missing";
 }
 
+std::vector<std::string> modprobe_config_dirs_rel() {
+    // libkmod's own default list.
+    return {"etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "lib/modprobe.d",
+            "usr/lib/modprobe.d"};
+}
+
 std::vector<std::string> modprobe_config_dirs(const SysRoot& root) {
     if (root.is_live()) return {};
-    // libkmod's own default list, below the root.
-    return {root.path("etc/modprobe.d"), root.path("run/modprobe.d"),
-            root.path("usr/local/lib/modprobe.d"), root.path("lib/modprobe.d"),
-            root.path("usr/lib/modprobe.d")};
+    std::vector<std::string> dirs;
+    for (const std::string& d : modprobe_config_dirs_rel()) dirs.push_back(root.path(d));
+    return dirs;
+}
+
+std::set<std::string> check_root_tree(const SysRoot& root, const std::string& kver) {
+    std::set<std::string> blacklisted;
+    if (root.is_live()) return blacklisted;
+    const std::string dir = "lib/modules/" + kver;
+    check_confined(root, dir);
+    for (const char* f : {"modules.dep.bin", "modules.alias.bin", "modules.symbols.bin",
+                          "modules.builtin.bin", "modules.builtin.alias.bin"})
+        check_file(root, dir + "/" + f, kIndexFileMax);
+    check_file(root, dir + "/modules.builtin.modinfo", kIndexFileMax);
+    check_file(root, dir + "/modules.softdep", kConfigFileMax);
+    check_file(root, dir + "/modules.devname", kConfigFileMax);
+    for (const std::string& cdir : modprobe_config_dirs_rel()) {
+        check_confined(root, cdir);
+        for (const std::string& name : root.list_dir(cdir)) {
+            // libkmod reads *.conf (and legacy *.alias) files; it skips the rest.
+            if (!name.ends_with(".conf") && !name.ends_with(".alias")) continue;
+            const std::string rel = cdir + "/" + name;
+            check_file(root, rel, kConfigFileMax);
+            if (const ReadResult r = root.read(rel, kConfigFileMax); r.ok())
+                add_blacklist_lines(r.data, blacklisted);
+        }
+    }
+    return blacklisted;
 }
 
 kmod_ctx* new_kmod_context(const SysRoot& root, const std::string& kver) {
+    (void)check_root_tree(root, kver);
+    return new_checked_kmod_context(root, kver);
+}
+
+kmod_ctx* new_checked_kmod_context(const SysRoot& root, const std::string& kver) {
     const std::string dir = root.path("lib/modules/" + kver);
     const std::vector<std::string> conf = modprobe_config_dirs(root);
     std::vector<const char*> conf_ptrs;
@@ -60,7 +168,8 @@ kmod_ctx* new_kmod_context(const SysRoot& root, const std::string& kver) {
     conf_ptrs.push_back(nullptr);
     kmod_ctx* ctx = kmod().new_ctx(dir.c_str(), conf.empty() ? nullptr : conf_ptrs.data());
     if (ctx == nullptr) throw std::runtime_error("libkmod: cannot create a context for " + dir);
-    kmod().set_log_fn(ctx, quiet_log, nullptr);
+    kmod().set_log_fn(ctx, kmod_log, nullptr);
+    kmod().set_log_priority(ctx, log_level() == LogLevel::debug ? LOG_INFO : LOG_ERR);
     return ctx;
 }
 
@@ -82,7 +191,8 @@ std::set<std::string> read_loaded_modules(const SysRoot& root) {
 KmodIndex::KmodIndex(const SysRoot& root, std::string kver)
     : kver_(std::move(kver)), tree_(root.path("lib/modules/" + kver_)) {
     tree_present_ = root.exists("lib/modules/" + kver_ + "/modules.dep");
-    ctx_ = new_kmod_context(root, kver_);
+    const std::set<std::string> root_blacklist = check_root_tree(root, kver_);
+    ctx_ = new_checked_kmod_context(root, kver_);
     if (tree_present_) kmod().load_resources(ctx_);  // mmap the indexes once
     // modules.builtin: one path per line, e.g. kernel/drivers/xen/xenbus/xenbus_probe_frontend.ko
     if (const ReadResult b =
@@ -106,6 +216,16 @@ KmodIndex::KmodIndex(const SysRoot& root, std::string kver)
                 blacklist_.insert(normalize_module_name(k));
         }
         kmod().config_iter_free_iter(it);
+    }
+    if (!root.is_live()) {
+        // libkmod always reads the HOST's /proc/cmdline (modprobe.blacklist=) and cannot be
+        // pointed elsewhere: take the host's entries back out (unless the root's modprobe.d
+        // blacklists them too) and apply ROOT/proc/cmdline instead (absent: empty).
+        if (const ReadResult host = SysRoot().read("/proc/cmdline"); host.ok())
+            for (const std::string& m : parse_cmdline_blacklist(host.data))
+                if (!root_blacklist.count(m)) blacklist_.erase(m);
+        if (const ReadResult own = root.read("proc/cmdline"); own.ok())
+            for (const std::string& m : parse_cmdline_blacklist(own.data)) blacklist_.insert(m);
     }
 }
 

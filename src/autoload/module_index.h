@@ -28,19 +28,34 @@ class ModuleIndex {
     virtual std::vector<std::string> resolve(std::string_view name) const = 0;
     // builtin, loaded, loadable or missing.
     virtual ModuleState state(const std::string& module) const = 0;
-    // Blacklisted in modprobe.d (or modprobe.blacklist= on the kernel command line).
+    // Blacklisted in modprobe.d (or modprobe.blacklist= on the kernel command line: under a
+    // root, ROOT/proc/cmdline, never the host's).
     virtual bool blacklisted(const std::string& module) const = 0;
     // Direct dependencies from modules.dep (kernel spelling).
     virtual std::vector<std::string> dependencies(const std::string& module) const = 0;
 };
 
+// libkmod's configuration directories relative to a root (its default list).
+std::vector<std::string> modprobe_config_dirs_rel();
 // libkmod's configuration directories below ROOT (null-terminated list for kmod_new), or
 // an empty vector for the live system (libkmod's defaults).
 std::vector<std::string> modprobe_config_dirs(const SysRoot& root);
 
-// Creates a libkmod context for ROOT/lib/modules/KVER with ROOT's modprobe.d directories.
-// Throws std::runtime_error. The caller owns the context (kmod_unref).
+// Under a root (not the live system): vets every file libkmod would open before it sees
+// the tree: lib/modules/KVER/modules.{dep,alias,symbols,builtin,builtin.alias}.bin,
+// modules.builtin.modinfo, modules.softdep, modules.devname and each *.conf/*.alias of the
+// modprobe.d directories must be absent or a regular file (symlinks resolved inside the
+// root, none leading out) within a size cap; else ConfigError (exit 2) naming the file.
+// A FIFO would hang libkmod, /dev/zero would eat memory. Returns the names the root's
+// modprobe.d files blacklist.
+std::set<std::string> check_root_tree(const SysRoot& root, const std::string& kver);
+
+// Creates a libkmod context for ROOT/lib/modules/KVER with ROOT's modprobe.d directories,
+// after check_root_tree; libkmod's messages go to our log (debug level). Throws
+// ConfigError or std::runtime_error. The caller owns the context (kmod_unref).
 kmod_ctx* new_kmod_context(const SysRoot& root, const std::string& kver);
+// The same without the check (done already).
+kmod_ctx* new_checked_kmod_context(const SysRoot& root, const std::string& kver);
 
 // Loaded modules: ROOT/proc/modules plus ROOT/sys/module/NAME/initstate.
 std::set<std::string> read_loaded_modules(const SysRoot& root);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "legacy_names.h"
+#include "name_resolution.h"
 #include "sysfs_parse.h"
 
 namespace xa {
@@ -38,6 +38,8 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
     plan.tree = index.tree();
     if (policy.files.empty()) plan.warnings.emplace_back("no policy file found: nothing to load");
     std::set<std::string> planned;  // resolved names already in the plan
+    // Deny rules resolved like the requests: "deny netbk" denies xen_netback.
+    const DeniedModules denied(policy, &index);
     for (const ModuleRequest& req : policy.for_role(role)) {
         PlanEntry e;
         e.requested = req.name;
@@ -50,20 +52,18 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
             plan.modules.push_back(std::move(e));
             continue;
         }
-        std::vector<std::string> names = index.resolve(req.name);
+        const NameResolution res = resolve_policy_name(index, req.name);
+        const std::vector<std::string>& names = res.modules;
         std::string via;
-        const auto legacy = legacy_replacement(req.name);
-        if (names.empty() && legacy) {
-            if (legacy->empty()) {
-                e.state = ModuleState::missing;
-                e.reason = "legacy name with no equivalent in mainline Linux";
-                e.warn = true;
-                plan.modules.push_back(std::move(e));
-                continue;
-            }
-            names = index.resolve(*legacy);
-            via = "legacy name for " + std::string(*legacy);
+        const std::optional<std::string>& legacy = res.legacy;
+        if (names.empty() && legacy && legacy->empty()) {
+            e.state = ModuleState::missing;
+            e.reason = "legacy name with no equivalent in mainline Linux";
+            e.warn = true;
+            plan.modules.push_back(std::move(e));
+            continue;
         }
+        if (res.via_legacy) via = "legacy name for " + *legacy;
         if (names.empty()) {
             e.state = ModuleState::missing;
             e.reason = "not in " + index.tree();
@@ -79,7 +79,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
         e.name = names.front();
         const std::string prefix = via.empty() ? "" : via + "; ";
         if (!via.empty()) e.warn = legacy.has_value();
-        if (const DenyRule* d = policy.denied(e.name)) {
+        if (const DenyRule* d = denied.find(e.name)) {
             e.state = ModuleState::denied;
             e.reason = prefix + "denied by " + d->origin;
         } else if (!planned.insert(e.name).second) {

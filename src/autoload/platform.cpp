@@ -6,6 +6,7 @@
 
 #include "cpuid.h"
 #include "sysroot.h"
+#include "text_escape.h"
 
 namespace xa {
 namespace {
@@ -50,20 +51,7 @@ class Detector {
         return std::nullopt;
     }
 
-    static std::string quoted(std::string_view s) {
-        std::string out = "'";
-        for (const char c : s.substr(0, 40)) {
-            if (c >= ' ' && c <= '~') {
-                out += c;
-            } else {
-                char b[8];
-                std::snprintf(b, sizeof b, "\\x%02x", static_cast<unsigned char>(c));
-                out += b;
-            }
-        }
-        if (s.size() > 40) out += "...";
-        return out + "'";
-    }
+    static std::string quoted(std::string_view s) { return quote_text(s, 40); }
 
     void detect_hypervisor() {
         if (const auto t = read(kType)) {

@@ -4,13 +4,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 
 #include "sysfs_parse.h"
 #include "sysroot.h"
+#include "text_escape.h"
 
 namespace xa {
 namespace {
+
+constexpr std::size_t kPolicyFileMax = std::size_t{1024} * 1024;
 
 std::vector<std::string_view> split_words(std::string_view line) {
     std::vector<std::string_view> words;
@@ -26,12 +30,7 @@ std::vector<std::string_view> split_words(std::string_view line) {
 }
 
 // Printable form of a value for the one-line error message.
-std::string shown(std::string_view v) {
-    std::string out;
-    for (const char c : v.substr(0, 60)) out += (c >= ' ' && c <= '~') ? c : '?';
-    if (v.size() > 60) out += "...";
-    return out;
-}
+std::string shown(std::string_view v) { return escape_text(v, 60); }
 
 [[noreturn]] void fail(const std::string& file, std::size_t line, std::string_view what,
                        std::string_view value) {
@@ -41,29 +40,31 @@ std::string shown(std::string_view v) {
 
 void add_request(Policy& p, Role role, std::string_view name, bool optional, std::string origin) {
     auto& list = p.requests[static_cast<std::size_t>(role)];
-    const std::string norm = normalize_module_name(name);
-    for (ModuleRequest& r : list) {
-        if (normalize_module_name(r.name) == norm) {
-            // Named twice: "require" wins over "optional".
-            r.optional = r.optional && optional;
-            return;
-        }
+    auto& index = p.request_index[static_cast<std::size_t>(role)];
+    const auto [it, fresh] = index.try_emplace(normalize_module_name(name), list.size());
+    if (!fresh) {
+        // Named twice: "require" wins over "optional".
+        ModuleRequest& r = list[it->second];
+        r.optional = r.optional && optional;
+        return;
     }
     list.push_back({std::string(name), optional, std::move(origin)});
 }
 
-bool is_dev_null_link(const std::string& path) {
-    char target[64];
-    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
-    if (n <= 0) return false;
-    target[n] = '\0';
-    return std::string_view(target) == "/dev/null";
+void add_deny(Policy& p, std::string_view name, const std::string& origin) {
+    if (p.deny_index.try_emplace(normalize_module_name(name), p.deny.size()).second)
+        p.deny.push_back({std::string(name), origin});
 }
 
 }  // namespace
 
 const DenyRule* Policy::denied(std::string_view name) const {
     const std::string norm = normalize_module_name(name);
+    if (deny_index.size() == deny.size()) {
+        const auto it = deny_index.find(norm);
+        return it == deny_index.end() ? nullptr : &deny[it->second];
+    }
+    // DENY filled by hand, not by parse_policy.
     for (const DenyRule& d : deny)
         if (normalize_module_name(d.name) == norm) return &d;
     return nullptr;
@@ -101,10 +102,9 @@ void parse_policy(std::string_view text, const std::string& file, Policy& policy
         } else if (directive == "deny") {
             if (words.size() < 2) fail(file, lineno, "no module named", line);
             for (std::size_t i = 1; i < words.size(); ++i) {
-                if (!is_valid_module_name(words[i]))
+                if (!is_valid_request_name(words[i]))
                     fail(file, lineno, "invalid module name", words[i]);
-                if (!policy.denied(words[i]))
-                    policy.deny.push_back({std::string(words[i]), origin});
+                add_deny(policy, words[i], origin);
             }
         } else if (directive == "driver-domain") {
             if (words.size() != 2)
@@ -129,21 +129,26 @@ PolicyDirs default_policy_dirs() {
 
 std::vector<PolicyFile> discover_policy_files(const SysRoot& root, const PolicyDirs& dirs) {
     std::map<std::string, PolicyFile> chosen;  // by name: sorted, first (highest) dir wins
+    const SysRoot host;                        // --vendor-dir is a host path
     for (std::size_t i = 0; i < dirs.dirs.size(); ++i) {
         const bool vendor = i + 1 == dirs.dirs.size();
-        const std::string dir = vendor && !dirs.vendor_override.empty() ? dirs.vendor_override
-                                                                        : root.path(dirs.dirs[i]);
-        const SysRoot abs;  // DIR is already a full path
-        for (const std::string& name : abs.list_dir(dir)) {
+        const bool in_root = !(vendor && !dirs.vendor_override.empty());
+        const SysRoot& where = in_root ? root : host;
+        const std::string rel = in_root ? dirs.dirs[i] : dirs.vendor_override;
+        const std::string dir = in_root ? root.path(rel) : rel;
+        int err = 0;
+        const std::vector<std::string> names = where.list_dir(rel, &err);
+        if (err != 0 && err != ENOENT)
+            throw ConfigError(dir + ":0: cannot read the policy directory: '" + errno_text(err) +
+                              "'");
+        for (const std::string& name : names) {
             if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
             if (chosen.count(name)) continue;  // masked by a higher directory
-            std::string path = dir;
-            path += '/';
-            path += name;
-            PolicyFile f{name, std::move(path), false};
+            PolicyFile f{name, dir + "/" + name, false, rel + "/" + name, in_root};
             struct stat st {};
-            if (is_dev_null_link(f.path) ||
-                (::stat(f.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0))
+            const auto link = where.read_link(f.rel);
+            if ((link && *link == "/dev/null") ||
+                (where.stat(f.rel, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0))
                 f.disabled = true;
             chosen.emplace(name, std::move(f));
         }
@@ -156,14 +161,14 @@ std::vector<PolicyFile> discover_policy_files(const SysRoot& root, const PolicyD
 
 Policy load_policy(const SysRoot& root, const PolicyDirs& dirs) {
     Policy policy;
-    const SysRoot abs;
+    const SysRoot host;
     for (const PolicyFile& f : discover_policy_files(root, dirs)) {
         if (f.disabled) {
             policy.disabled.push_back(f.path);
             continue;
         }
-        const ReadResult r = abs.read(f.path, std::size_t{1024} * 1024);
-        if (!r.ok()) throw ConfigError(f.path + ":0: cannot read: '" + errno_text(r.error) + "'");
+        const ReadResult r = (f.in_root ? root : host).read(f.rel, kPolicyFileMax);
+        if (!r.ok()) throw ConfigError(f.path + ":0: cannot read: '" + r.why() + "'");
         parse_policy(r.data, f.path, policy);
         policy.files.push_back(f.path);
     }

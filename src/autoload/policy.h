@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "platform.h"
@@ -39,6 +40,10 @@ struct Policy {
     bool driver_domain = false;
     std::vector<std::string> files;     // files read, in order
     std::vector<std::string> disabled;  // names masked by an empty file or /dev/null link
+    // Kept by parse_policy so that parsing and lookups stay linear in the number of names:
+    // normalized name -> position in requests[role] / deny.
+    std::array<std::unordered_map<std::string, std::size_t>, 4> request_index;
+    std::unordered_map<std::string, std::size_t> deny_index;
 
     const std::vector<ModuleRequest>& for_role(Role r) const {
         return requests[static_cast<std::size_t>(r)];
@@ -62,10 +67,15 @@ PolicyDirs default_policy_dirs();
 
 struct PolicyFile {
     std::string name;  // "default.conf"
-    std::string path;  // path to open (below the root)
+    std::string path;  // the file's full path, for messages
     bool disabled = false;
+    // Where to read it: REL below the root when IN_ROOT (confined: symlinks resolved
+    // inside the root), else the host path PATH (--vendor-dir).
+    std::string rel;
+    bool in_root = true;
 };
-// The effective files in lexical order of their names, after masking.
+// The effective files in lexical order of their names, after masking. A missing directory
+// is fine; one that exists but cannot be read throws ConfigError naming it and the errno.
 std::vector<PolicyFile> discover_policy_files(const SysRoot& root, const PolicyDirs& dirs);
 
 // Discovers, reads and parses everything. Throws ConfigError.

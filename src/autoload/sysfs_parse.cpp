@@ -1,6 +1,7 @@
 #include "sysfs_parse.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace xa {
@@ -124,6 +125,28 @@ bool is_valid_request_name(std::string_view name) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '_' || c == '-' || c == ':';
     });
+}
+
+std::set<std::string> parse_cmdline_blacklist(std::string_view cmdline) {
+    std::set<std::string> names;
+    constexpr std::string_view kKey = "modprobe.blacklist=";
+    std::size_t i = 0;
+    while (i < cmdline.size()) {
+        while (i < cmdline.size() && std::isspace(static_cast<unsigned char>(cmdline[i]))) ++i;
+        std::size_t j = i;
+        while (j < cmdline.size() && !std::isspace(static_cast<unsigned char>(cmdline[j]))) ++j;
+        std::string_view word = cmdline.substr(i, j - i);
+        i = j;
+        if (!word.starts_with(kKey)) continue;
+        word.remove_prefix(kKey.size());
+        while (!word.empty()) {
+            const std::size_t comma = word.find(',');
+            const std::string_view name = word.substr(0, comma);
+            if (is_valid_module_name(name)) names.insert(normalize_module_name(name));
+            word = comma == std::string_view::npos ? std::string_view() : word.substr(comma + 1);
+        }
+    }
+    return names;
 }
 
 }  // namespace xa

@@ -38,6 +38,9 @@ bool capabilities_have_control_d(std::string_view text);
 // /proc/modules: the module names (first field of each line).
 std::set<std::string> parse_proc_modules(std::string_view text);
 
+// /proc/cmdline: the module names of every modprobe.blacklist=A,B,... (normalized).
+std::set<std::string> parse_cmdline_blacklist(std::string_view cmdline);
+
 // Module names compare with '-' and '_' equal (the kernel stores '_').
 std::string normalize_module_name(std::string_view name);
 // A valid module name or alias-free name for policy files: [A-Za-z0-9_-]{1,64}.

@@ -9,12 +9,15 @@
 #include <exception>
 
 #include "commands.h"
+#include "engine.h"
 #include "log.h"
 #include "module_index.h"
+#include "name_resolution.h"
 #include "number.h"
 #include "platform.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
+#include "text_escape.h"
 
 namespace xa {
 
@@ -70,10 +73,19 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     BackendOutcome out;
     std::string who = "a backend device";
     if (const auto dev = parse_backend_devpath(req.devpath))
-        who = "domain " + std::to_string(dev->domid) + "'s " + dev->type + " device " + dev->name;
+        who = "domain " + std::to_string(dev->domid) + "'s " + escape_text(dev->type) + " device " +
+              escape_text(dev->name);
     else if (!req.devpath.empty())
-        who = "device " + req.devpath;
-    const std::string head = who + " asks for " + req.alias + ": ";
+        who = "device " + escape_text(req.devpath);
+    const std::string head = who + " asks for " + escape_text(req.alias) + ": ";
+
+    if (opts.role != Role::dom0 && opts.role != Role::driver_domain) {
+        out.kind = BackendOutcome::Kind::not_for_role;
+        out.message = head + "not loaded: role " + role_name(opts.role) + " loads no backends";
+        if (opts.role == Role::domU) out.message += " (driver-domain no)";
+        log_info(out.message, {{}, role_name(opts.role), 0});
+        return out;
+    }
 
     const std::vector<std::string> modules = index.resolve(req.alias);
     if (modules.empty() && is_user_space_backend(req.alias)) {
@@ -93,7 +105,7 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     // rest are named in the message.
     out.module = modules.front();
     const LogFields fields{out.module, {}, 0};
-    const DenyRule* deny = policy.denied(out.module);
+    const DenyRule* deny = DeniedModules(policy, &index).find(out.module);
     if (deny == nullptr) deny = policy.denied(req.alias);
     if (deny != nullptr || index.blacklisted(out.module)) {
         out.kind = BackendOutcome::Kind::denied;
@@ -156,11 +168,8 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
             log_error(out.message, {out.module, {}, r.err});
             break;
     }
-    if (rep.timed_out) {
-        // A worker is stuck in the kernel: the caller must not wait for it.
-        std::fflush(nullptr);
-        std::_Exit(1);
-    }
+    // A worker is stuck in the kernel: the caller must not wait for it.
+    out.timed_out = rep.timed_out;
     return out;
 }
 
@@ -210,11 +219,11 @@ int cmd_udev(int argc, char** argv) {
     }
     BackendRequest req{argv[optind], nargs == 2 ? argv[optind + 1] : ""};
     if (const std::string why = check_alias(req.alias); !why.empty()) {
-        log_error("udev: MODALIAS refused: " + why + ": '" + req.alias + "'");
+        log_error("udev: MODALIAS refused: " + why + ": " + quote_text(req.alias));
         return kExitUsage;
     }
     if (!root_dir.empty() && !opts.dry_run) {
-        log_error("udev under --root " + root_dir +
+        log_error("udev under --root " + escape_text(root_dir, 256) +
                   " only with --dry-run: modules go into the running kernel");
         return kExitNotPermitted;
     }
@@ -226,16 +235,16 @@ int cmd_udev(int argc, char** argv) {
         const SysRoot root(root_dir);
         PolicyDirs dirs = default_policy_dirs();
         dirs.vendor_override = vendor_dir;
-        const Policy policy = load_policy(root, dirs);
-        const auto kver = kernel_release(root, nullptr);
-        if (!kver) {
-            log_error("udev: cannot tell the kernel release: " +
-                      root.path("proc/sys/kernel/osrelease"));
-            return kExitFailed;
+        // Detection + policy, as for every command: the role decides whether backends load.
+        const Context ctx = prepare(root, std::nullopt, dirs);
+        opts.role = ctx.role;
+        const KmodIndex index(root, ctx.kernel);
+        const BackendOutcome out = handle_backend_request(
+            req, ctx.policy, index, kmod_inserter_factory(root, ctx.kernel), opts);
+        if (out.timed_out) {
+            std::fflush(nullptr);
+            std::_Exit(kExitFailed);
         }
-        const KmodIndex index(root, *kver);
-        const BackendOutcome out =
-            handle_backend_request(req, policy, index, kmod_inserter_factory(root, *kver), opts);
         return out.exit_code;
     } catch (const ConfigError& e) {
         log_error(e.what());

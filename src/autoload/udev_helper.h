@@ -36,26 +36,42 @@ struct BackendRequest {
 };
 
 struct BackendOutcome {
-    enum class Kind { loaded, present, denied, failed, unresolved, user_space } kind = Kind::failed;
+    enum class Kind {
+        loaded,
+        present,
+        denied,
+        failed,
+        unresolved,
+        user_space,
+        not_for_role  // the role loads no backends (none, or a domU that is no driver domain)
+    } kind = Kind::failed;
     std::string module;   // resolved module (kernel spelling), "" when unresolved
     std::string message;  // the line that was logged
-    int exit_code = 0;    // 0 loaded/present/denied/user_space, 1 failed or unresolved
+    int exit_code = 0;    // 0 loaded/present/denied/user_space/not_for_role, 1 failed or unresolved
+    // The insertion overran the deadline and a worker is still stuck in the kernel: the
+    // caller must leave without waiting for it (std::_Exit), never return normally.
+    bool timed_out = false;
 };
 
 struct BackendOptions {
+    // The effective role (detected, or driver-domain by policy). Only dom0 and
+    // driver-domain load backends; none and a plain domU load nothing and say why.
+    Role role = Role::none;
     bool dry_run = false;
     std::chrono::milliseconds deadline{std::chrono::seconds(20)};
 };
 
-// Resolves REQ.alias through INDEX, refuses denied modules (policy deny rule or modprobe.d
-// blacklist), else inserts through FACTORY. The alias must have passed check_alias.
+// Refuses the request when OPTS.role loads no backends; resolves REQ.alias through INDEX,
+// refuses denied modules (policy deny rules resolved through names, aliases and legacy
+// names, or a modprobe.d blacklist), else inserts through FACTORY. Logs one line (REQ's
+// values escaped and bounded, text_escape.h). The alias must have passed check_alias.
 BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& policy,
                                       const ModuleIndex& index, const InserterFactory& factory,
                                       const BackendOptions& opts);
 
-// `xen-autoload udev MODALIAS [DEVPATH] [--dry-run] [--root DIR]`: exit 0 loaded, present or
-// denied by policy; 1 load failed or no module for the alias; 2 usage or config error or an
-// alias outside xen-backend:* and xen:*; 3 not root (without --dry-run).
+// `xen-autoload udev MODALIAS [DEVPATH] [--dry-run] [--root DIR]`: exit 0 loaded, present,
+// denied by policy or not for the role; 1 load failed or no module for the alias; 2 usage or
+// config error or an alias outside xen-backend:* and xen:*; 3 not root (without --dry-run).
 int cmd_udev(int argc, char** argv);
 
 }  // namespace xa

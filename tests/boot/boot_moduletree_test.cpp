@@ -11,9 +11,11 @@
 #include <fstream>
 #include <string>
 
+#include "../unit/module_tree_util.h"
 #include "deny_list.h"
 #include "loader.h"
 #include "module_index.h"
+#include "plan.h"
 #include "policy.h"
 #include "sysroot.h"
 #include "udev_helper.h"
@@ -21,7 +23,7 @@
 namespace xa {
 namespace {
 
-// A root holding the real tree (symlinked) and its own run/modprobe.d.
+// A root holding the real tree (its index files linked in) and its own run/modprobe.d.
 class RealTree : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -32,10 +34,8 @@ class RealTree : public ::testing::Test {
         char tmpl[] = "/tmp/xa-boot-tree-XXXXXX";
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
-        ASSERT_EQ(::mkdir((dir_ + "/lib").c_str(), 0755), 0);
-        ASSERT_EQ(::symlink((std::string(XA_MODULE_TREE) + "/root/lib/modules").c_str(),
-                            (dir_ + "/lib/modules").c_str()),
-                  0);
+        test::link_module_tree(std::string(XA_MODULE_TREE) + "/root/lib/modules/" + kver_,
+                               dir_ + "/lib/modules/" + kver_);
         ASSERT_EQ(
             ::system(("mkdir -p " + dir_ + "/run/modprobe.d " + dir_ + "/proc/sys/kernel " + dir_ +
                       "/sys/module && cp " XA_MODULE_TREE "/root/proc/sys/kernel/osrelease " +
@@ -97,6 +97,7 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     const KmodIndex index(root, kver_);
     const auto factory = kmod_inserter_factory(root, kver_);
     BackendOptions opts;
+    opts.role = Role::dom0;
     opts.dry_run = true;
 
     Policy allow;
@@ -133,6 +134,37 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     EXPECT_EQ(out.kind, BackendOutcome::Kind::user_space) << out.message;
     EXPECT_EQ(out.exit_code, 0);
     EXPECT_EQ(out.module, "");
+}
+
+// deny netbk / deny xen-backend:vif on the real tree: the plan, the deny list and the
+// helper all refuse xen_netback (the tree has no "netbk" alias: the legacy map decides).
+TEST_F(RealTree, DenyByLegacyNameAndAliasOnTheRealTree) {
+    const SysRoot root(dir_);
+    const KmodIndex index(root, kver_);
+    const auto factory = kmod_inserter_factory(root, kver_);
+    BackendOptions opts;
+    opts.role = Role::dom0;
+    opts.dry_run = true;
+    for (const char* rule : {"deny netbk\n", "deny xen-backend:vif\n"}) {
+        Policy policy;
+        parse_policy(std::string("require dom0 xen-netback\n") + rule,
+                     "/etc/xen-autoload/local.conf", policy);
+        policy.files.emplace_back("/etc/xen-autoload/local.conf");
+        const Plan plan = make_plan(Role::dom0, policy, index);
+        ASSERT_EQ(plan.modules.size(), 1U);
+        EXPECT_EQ(plan.modules[0].state, ModuleState::denied) << rule;
+        EXPECT_EQ(plan.modules[0].action, Action::skip) << rule;
+        EXPECT_NE(deny_list_text(policy, &index).find("blacklist xen_netback "), std::string::npos)
+            << rule;
+        const auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"},
+                                                policy, index, factory, opts);
+        EXPECT_EQ(out.kind, BackendOutcome::Kind::denied) << rule << out.message;
+    }
+    BackendOptions domu = opts;
+    domu.role = Role::domU;
+    const auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"},
+                                            Policy{}, index, factory, domu);
+    EXPECT_EQ(out.kind, BackendOutcome::Kind::not_for_role) << out.message;
 }
 
 }  // namespace

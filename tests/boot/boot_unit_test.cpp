@@ -2,9 +2,11 @@
 // backend device names, the deny list file. (The netlink socket itself:
 // boot_netlink_test.cpp; the daemon end to end: daemon-test.sh.)
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -137,6 +139,71 @@ TEST(DenyList, WriteReplaceRemove) {
     const std::string bad = write_deny_list("/proc/no-such-dir/x/deny.conf", "blacklist a\n");
     EXPECT_NE(bad.find("cannot create /proc/no-such-dir"), std::string::npos) << bad;
     (void)std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+// Without an alias "netbk" in the tree (the real one has none), the legacy map decides; an
+// alias rule blacklists the module it resolves to.
+TEST(DenyList, LegacyNamesThroughTheMapAndAliases) {
+    Policy p;
+    parse_policy("deny netbk xen-backend:vbd xen-backend:nosuch\n", "/etc/xen-autoload/x.conf", p);
+    test::FakeIndex index;
+    index.states["xen_netback"] = ModuleState::loadable;
+    index.states["xen_blkback"] = ModuleState::loadable;
+    index.aliases["xen-backend:vbd"] = "xen_blkback";
+    const std::string text = deny_list_text(p, &index);
+    EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("blacklist xen_blkback    # deny xen-backend:vbd"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("netbk\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("nosuch"), std::string::npos) << text;
+    // Without an index: the legacy map still gives the mainline name.
+    EXPECT_NE(deny_list_text(p, nullptr).find("blacklist xen_netback "), std::string::npos);
+}
+
+// Under the unit's UMask=0077: new directories still 0755, the file 0644; the temporary
+// file has a unique name (a planted PATH.tmp symlink is neither followed nor removed) and
+// nothing is left behind.
+TEST(DenyList, WriteUnderUmask077) {
+    char tmpl[] = "/tmp/xa-deny-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string base = tmpl;
+    const std::string path = base + "/a/modprobe.d/xen-autoload-deny.conf";
+    ASSERT_EQ(::mkdir((base + "/a").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((base + "/a/modprobe.d").c_str(), 0755), 0);
+    const std::string victim = base + "/victim";
+    std::ofstream(victim) << "keep\n";
+    ASSERT_EQ(::symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
+    ::rmdir((base + "/b").c_str());
+    const mode_t old = ::umask(077);
+    const std::string deep = base + "/b/c/deny.conf";
+    const std::string e1 = write_deny_list(path, "blacklist a\n");
+    const std::string e2 = write_deny_list(deep, "blacklist a\n");
+    ::umask(old);
+    EXPECT_EQ(e1, "");
+    EXPECT_EQ(e2, "");
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644U);
+    for (const std::string& d : {base + "/b", base + "/b/c"}) {
+        ASSERT_EQ(::stat(d.c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 0755U) << d;
+    }
+    ASSERT_EQ(::stat(deep.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644U);
+    std::ifstream in(victim);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str(), "keep\n");
+    EXPECT_EQ(::lstat((path + ".tmp").c_str(), &st), 0);  // the planted link, untouched
+    std::size_t entries = 0;
+    for (const auto& e : std::filesystem::directory_iterator(base + "/b/c")) {
+        (void)e;
+        ++entries;
+    }
+    EXPECT_EQ(entries, 1U) << "a temporary file was left behind";
+    (void)std::system(("rm -rf " + base).c_str());
 }
 
 }  // namespace

@@ -42,7 +42,12 @@ wait_for() { # wait_for FILE TEXT SECONDS
 make_root() { # make_root DIR FIXTURE
     cp -a "$src/tests/fixtures/$2" "$1"
     mkdir -p "$1/lib" "$1/sys/module" "$1/etc/xen-autoload"
-    ln -s "$tree/root/lib/modules" "$1/lib/modules"
+    # lib/modules/KVER inside the root (a symlink out of a --root is refused): the index
+    # files hard-linked or copied, the .ko files through a symlink.
+    mkdir -p "$1/lib/modules/$kver"
+    cp -l "$tree/root/lib/modules/$kver"/modules.* "$1/lib/modules/$kver/" 2>/dev/null ||
+        cp "$tree/root/lib/modules/$kver"/modules.* "$1/lib/modules/$kver/"
+    ln -s "$tree/root/lib/modules/$kver/kernel" "$1/lib/modules/$kver/kernel"
     echo "$kver" >"$1/proc/sys/kernel/osrelease"
     : >"$1/proc/modules"
 }

@@ -182,7 +182,9 @@ done
 fx=/tmp/fixture-dom0
 cp -a "$src/tests/fixtures/pv-dom0-before-xenfs" "$root$fx"
 mkdir -p "$root$fx/lib" "$root$fx/sys/module" "$root$fx/etc/xen-autoload"
-ln -s /usr/lib/modules "$root$fx/lib/modules"
+# The index files inside the --root (a symlink leading out of a --root is refused).
+mkdir -p "$root$fx/lib/modules/$kver"
+cp "$root/usr/lib/modules/$kver"/modules.* "$root$fx/lib/modules/$kver/"
 echo "$kver" >"$root$fx/proc/sys/kernel/osrelease"
 : >"$root$fx/proc/modules"
 echo "deny xen-scsiback" >"$root$fx/etc/xen-autoload/deny.conf"

@@ -236,5 +236,23 @@ TEST_F(KconfigFiles, RunExitCodes) {
     EXPECT_EQ(j["config"], cfg);
 }
 
+TEST_F(KconfigFiles, FifoAndDeviceAreRefusedNotWaitedFor) {
+    const std::string fifo = dir_ + "/fifo";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+    std::string error;
+    EXPECT_FALSE(read_config_file(fifo, &error).has_value());
+    EXPECT_EQ(error, fifo + ": cannot read: FIFO, not a regular file");
+    EXPECT_FALSE(read_config_file("/dev/zero", &error).has_value());
+    EXPECT_EQ(error, "/dev/zero: cannot read: character device, not a regular file");
+}
+
+TEST_F(KconfigFiles, JsonWithANonUtf8FileNameDoesNotThrow) {
+    const std::string cfg = write("caf\xe9", all_required_config());
+    std::string out, err;
+    EXPECT_EQ(run_check_kernel({cfg, "", true, false}, out, err), 0) << err;
+    const auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["config"], dir_ + "/caf\xef\xbf\xbd");  // U+FFFD
+}
+
 }  // namespace
 }  // namespace xa

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../unit/module_tree_util.h"
 #include "../unit/test_util.h"
 #include "engine.h"
 #include "loader.h"
@@ -71,14 +72,16 @@ TEST(KmodTree, Dom0PlanWithShippedPolicy) {
 TEST(KmodTree, LoadedStateAndBlacklistComeFromTheRoot) {
     test::TempDir t;
     const std::string k = kver();
-    std::filesystem::create_directories(t.path() + "/lib/modules");
-    std::filesystem::create_directory_symlink(tree_root() + "/lib/modules/" + k,
-                                              t.path() + "/lib/modules/" + k);
+    test::link_module_tree(tree_root() + "/lib/modules/" + k, t.path() + "/lib/modules/" + k);
     t.write("proc/sys/kernel/osrelease", k + "\n");
     t.write("proc/modules", "xen_evtchn 20480 0 - Live 0x0\n");
     t.write("sys/module/xen_gntdev/initstate", "live\n");
     t.write("etc/modprobe.d/xen.conf", "blacklist xen_netback\n");
+    // The root's kernel command line, not the host's (libkmod reads only the host's).
+    t.write("proc/cmdline", "ro quiet modprobe.blacklist=xen_blkback,xen-scsiback\n");
     const KmodIndex ix(SysRoot(t.path()), k);
+    EXPECT_TRUE(ix.blacklisted("xen_blkback"));
+    EXPECT_TRUE(ix.blacklisted("xen_scsiback"));
     EXPECT_EQ(ix.state("xen_evtchn"), ModuleState::loaded);
     EXPECT_EQ(ix.state("xen_gntdev"), ModuleState::loaded);
     EXPECT_TRUE(ix.blacklisted("xen_netback"));
@@ -151,6 +154,33 @@ TEST(KmodTreeCli, StatusOnAFreshTreeIsIncomplete) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["complete"], false);
+}
+
+// libkmod runs a modprobe.d "install" command instead of inserting; when it fails, the
+// message names the command and its exit status (libkmod's own result is a bare -EINVAL).
+// Nothing reaches the kernel: the command replaces the insertion.
+TEST(KmodTree, FailedInstallCommandIsNamed) {
+    const Platform host = detect(SysRoot());
+    if (host.hypervisor == Hypervisor::xen)
+        GTEST_SKIP() << "on Xen xen-evtchn may be loaded already (then nothing runs)";
+    test::TempDir t;
+    const std::string k = kver();
+    test::link_module_tree(tree_root() + "/lib/modules/" + k, t.path() + "/lib/modules/" + k);
+    t.write("proc/sys/kernel/osrelease", k + "\n");
+    t.write("etc/modprobe.d/x.conf", "install xen_evtchn /bin/sh -c 'exit 3'\n");
+    const SysRoot root(t.path());
+    Policy pol;
+    parse_policy("require dom0 xen-evtchn\n", "t.conf", pol);
+    pol.files.push_back("t.conf");
+    const KmodIndex ix(root, k);
+    const Plan plan = make_plan(Role::dom0, pol, ix);
+    ASSERT_EQ(plan.modules.at(0).action, Action::load);
+    const LoadReport rep =
+        execute_plan(plan, kmod_inserter_factory(root, k), {1, false, std::chrono::seconds(60)});
+    const LoadResult& r = rep.results.at(0);
+    EXPECT_EQ(r.status, LoadStatus::failed);
+    EXPECT_EQ(r.message,
+              "xen-evtchn: install command '/bin/sh -c 'exit 3'' failed with exit status 3");
 }
 
 }  // namespace

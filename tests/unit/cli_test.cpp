@@ -1,6 +1,8 @@
 // The CLI contract of docs/design.md, through the built binary, on fixture roots.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -136,6 +138,111 @@ TEST(Cli, HelpAndVersion) {
 TEST(Cli, StatusCompleteForRoleNone) {
     const auto r = run_cli({"status", "--root", fixture("kvm-guest"), "--vendor-dir", kVendor});
     EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// A policy file name that is not UTF-8 reaches the JSON (evidence, origin, reason): the
+// output replaces the bad bytes instead of aborting in nlohmann's dump.
+TEST(Cli, JsonNeverThrowsOnNonUtf8Names) {
+    test::TempDir vendor;
+    vendor.write("caf\xe9.conf", "require dom0 xen-evtchn\ndeny xen-evtchn\n");
+    test::TempDir bad;
+    bad.write("caf\xe9.conf", "bogus\n");
+    const std::string root = fixture("pv-dom0-before-xenfs");
+    for (const char* cmd : {"plan", "status"}) {
+        const auto r = run_cli({cmd, "--json", "--root", root, "--vendor-dir", vendor.path()});
+        EXPECT_LT(r.exit_code, 2) << cmd << ": " << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_NE(j["modules"][0]["reason"].get<std::string>().find("caf\xef\xbf\xbd.conf:2"),
+                  std::string::npos)
+            << cmd;
+    }
+    const auto d = run_cli({"detect", "--json", "--root", root, "--vendor-dir", bad.path()});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(nlohmann::json::parse(d.out).dump().find("\xef\xbf\xbd"), std::string::npos);
+}
+
+// Values from uevents/arguments reach the log escaped and bounded; a domU loads nothing.
+TEST(Cli, UdevEscapesForgedValuesAndAppliesTheRole) {
+    auto r = run_cli({"udev", "--dry-run", "--root", fixture("pv-dom0-before-xenfs"),
+                      "--vendor-dir", kVendor, "xen-backend:vif", "/x\n<0>FORGED"});
+    EXPECT_EQ(r.err.find("\n<0>"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("device /x\\x0a<0>FORGED asks for xen-backend:vif"), std::string::npos)
+        << r.err;
+    r = run_cli({"udev", "--dry-run", "xen-backend:" + std::string(300, 'A') + "\n"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_LT(r.err.size(), 200U) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+    r = run_cli({"udev", "--dry-run", "--root", fixture("hvm-domu"), "--vendor-dir", kVendor,
+                 "xen-backend:vif", "/devices/xen-backend/vif-3-0"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("domain 3's vif device vif-3-0 asks for xen-backend:vif: not loaded: "
+                         "role domU loads no backends (driver-domain no)"),
+              std::string::npos)
+        << r.err;
+}
+
+// A --root tree whose files would hang libkmod (FIFO), feed it endless data (/dev/zero) or
+// lead it out of the root: refused before libkmod sees it, one line naming the file, exit 2.
+TEST(Cli, HostileTreeIsRefusedBeforeLibkmod) {
+    namespace fs = std::filesystem;
+    struct Case {
+        const char* rel;
+        const char* kind;  // fifo, zero (symlink to /dev/zero), out (symlink out of the root)
+        const char* why;
+    };
+    const Case cases[] = {
+        {"lib/modules/6.1.0-56-amd64/modules.dep.bin", "fifo", "FIFO, not a regular file"},
+        {"lib/modules/6.1.0-56-amd64/modules.alias.bin", "fifo", "FIFO, not a regular file"},
+        {"lib/modules/6.1.0-56-amd64/modules.softdep", "fifo", "FIFO, not a regular file"},
+        {"etc/modprobe.d/f.conf", "fifo", "FIFO, not a regular file"},
+        {"etc/modprobe.d/z.conf", "zero", "symbolic link leads out of the root"},
+        {"lib/modprobe.d", "out", "symbolic link leads out of the root"},
+        {"lib/modules/6.1.0-56-amd64/modules.symbols.bin", "out",
+         "symbolic link leads out of the root"},
+    };
+    for (const Case& c : cases) {
+        test::TempDir t;
+        fs::copy(fixture("pv-dom0-before-xenfs"), t.path(), fs::copy_options::recursive);
+        const std::string p = t.path() + "/" + c.rel;
+        fs::create_directories(fs::path(p).parent_path());
+        const std::string kind = c.kind;
+        if (kind == "fifo") {
+            ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0);
+        }
+        if (kind == "zero") fs::create_symlink("/dev/zero", p);
+        if (kind == "out") fs::create_symlink(fixture("native"), p);
+        for (const char* cmd : {"plan", "status"}) {
+            const auto r = run_cli({cmd, "--root", t.path(), "--vendor-dir", kVendor});
+            EXPECT_EQ(r.exit_code, 2) << c.rel << ": " << r.err;
+            EXPECT_EQ(r.err,
+                      "xen-autoload: error: " + p + ": not handed to libkmod: '" + c.why + "'\n")
+                << c.rel;
+        }
+        const auto u = run_cli({"udev", "--dry-run", "--root", t.path(), "--vendor-dir", kVendor,
+                                "xen-backend:vif", "/devices/xen-backend/vif-1-0"});
+        EXPECT_EQ(u.exit_code, 2) << c.rel << ": " << u.err;
+    }
+    // An oversized modprobe.d file.
+    test::TempDir t;
+    fs::copy(fixture("pv-dom0-before-xenfs"), t.path(), fs::copy_options::recursive);
+    t.write("etc/modprobe.d/big.conf", std::string(2 * 1024 * 1024, '#'));
+    const auto r = run_cli({"plan", "--root", t.path(), "--vendor-dir", kVendor});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("big.conf: not handed to libkmod: 'larger than 1048576 bytes'"),
+              std::string::npos)
+        << r.err;
+}
+
+// libkmod's own "libkmod: ERROR ..." lines (here from kmod_new's config parsing) never reach
+// stderr raw: they go through our log at debug level.
+TEST(Cli, LibkmodMessagesDoNotLeak) {
+    test::TempDir t;
+    std::filesystem::copy(fixture("pv-dom0-before-xenfs"), t.path(),
+                          std::filesystem::copy_options::recursive);
+    t.write("etc/modprobe.d/bad.conf", "frobnicate xen_netback\n");
+    const auto r = run_cli({"plan", "--root", t.path(), "--vendor-dir", kVendor});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("libkmod"), std::string::npos) << r.err;
 }
 
 }  // namespace

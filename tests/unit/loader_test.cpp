@@ -203,5 +203,39 @@ TEST(Loader, ErrnoExplanations) {
     EXPECT_NE(explain_errno("xen-evtchn", ENOEXEC).find("another kernel"), std::string::npos);
 }
 
+// A failed modprobe.d "install" command is named as such, not as the errno libkmod
+// returns for it ("Invalid argument (EINVAL): invalid parameters or unknown symbol").
+TEST(Loader, FailedInstallCommandIsNamed) {
+    class InstallFails final : public Inserter {
+      public:
+        InsertOutcome insert(const std::string&) override {
+            InsertOutcome out;
+            out.err = EINVAL;
+            out.install_failed = true;
+            out.install_command = "/sbin/modprobe --ignore-install xen-netback && /bin/false";
+            out.install_status = 1;
+            return out;
+        }
+    };
+    const Plan plan = dom0_plan();
+    const LoadReport rep = execute_plan(plan, [] { return std::make_unique<InstallFails>(); },
+                                        {1, false, std::chrono::seconds(30)});
+    const auto it = std::find_if(rep.results.begin(), rep.results.end(), [](const LoadResult& x) {
+        return x.status == LoadStatus::failed &&
+               x.message.find("not attempted") == std::string::npos;
+    });
+    ASSERT_NE(it, rep.results.end());
+    const LoadResult& r = *it;
+    EXPECT_EQ(r.message.find("EINVAL"), std::string::npos);
+    EXPECT_EQ(r.message, r.requested +
+                             ": install command '/sbin/modprobe --ignore-install xen-netback && "
+                             "/bin/false' failed with exit status 1");
+    InsertOutcome killed;
+    killed.install_failed = true;
+    killed.install_command = "x";
+    killed.install_signal = 9;
+    EXPECT_EQ(install_failure_text(killed), "install command 'x' failed (killed by signal 9)");
+}
+
 }  // namespace
 }  // namespace xa

@@ -101,5 +101,20 @@ TEST(Plan, NoPolicyFilesIsAWarning) {
     EXPECT_NE(p.warnings[0].find("no policy file"), std::string::npos);
 }
 
+// deny resolves like require/optional: a legacy name (through the legacy map) and an alias
+// deny the module they name.
+TEST(Plan, DenyByLegacyNameAndAlias) {
+    const auto ix = debian_like();
+    for (const char* rule : {"deny netbk\n", "deny xen-backend:vif\n"}) {
+        const Plan p =
+            make_plan(Role::dom0,
+                      policy_of(std::string("require dom0 xen-netback xen-blkback\n") + rule), ix);
+        EXPECT_EQ(entry(p, "xen-netback").state, ModuleState::denied) << rule;
+        EXPECT_EQ(entry(p, "xen-netback").action, Action::skip) << rule;
+        EXPECT_EQ(entry(p, "xen-netback").reason, "denied by t.conf:2") << rule;
+        EXPECT_EQ(entry(p, "xen-blkback").action, Action::load) << rule;
+    }
+}
+
 }  // namespace
 }  // namespace xa

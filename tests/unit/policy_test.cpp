@@ -1,6 +1,7 @@
 #include "policy.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sysroot.h"
@@ -125,6 +126,93 @@ TEST(PolicyFiles, ErrorInLaterFileStopsEverything) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(std::string(e.what()),
                   root.path() + "/etc/xen-autoload/b.conf:2: invalid module name: 'bad!name'");
+    }
+}
+
+}  // namespace
+}  // namespace xa
+
+namespace xa {
+namespace {
+
+// 120k names on one line (just under the 1 MiB file cap): parsed completely, duplicates
+// merged through the index (the parser keeps one map entry per distinct name, so it is
+// linear; the figure is in the commit message, not a timing assertion).
+TEST(PolicyParse, HugeLinesParseCompletelyAndMergeDuplicates) {
+    std::string require = "require dom0";
+    std::string deny = "deny";
+    for (int i = 0; i < 60000; ++i) {
+        require += " m" + std::to_string(i);
+        deny += " d" + std::to_string(i);
+    }
+    for (int i = 0; i < 60000; ++i) require += " m" + std::to_string(i);  // all duplicates
+    Policy p;
+    parse_policy(require + "\n" + deny + "\ndeny d1 d_1 d-2\n", "/etc/xen-autoload/x.conf", p);
+    ASSERT_EQ(p.for_role(Role::dom0).size(), 60000U);
+    EXPECT_EQ(p.request_index[static_cast<std::size_t>(Role::dom0)].size(), 60000U);
+    EXPECT_EQ(p.for_role(Role::dom0)[59999].name, "m59999");
+    EXPECT_EQ(p.deny.size(), 60002U);  // d_1 and d-2 are new names, d1 is not
+    ASSERT_NE(p.denied("d59999"), nullptr);
+    EXPECT_EQ(p.denied("d-1")->name, "d_1");
+    EXPECT_EQ(p.denied("nope"), nullptr);
+    // A request named optional then require becomes required, through the index.
+    Policy q;
+    parse_policy("optional dom0 a b\nrequire dom0 b\n", "/x.conf", q);
+    ASSERT_EQ(q.for_role(Role::dom0).size(), 2U);
+    EXPECT_TRUE(q.for_role(Role::dom0)[0].optional);
+    EXPECT_FALSE(q.for_role(Role::dom0)[1].optional);
+}
+
+// Runs FN in a forked child, as nobody when we are root (root bypasses permissions);
+// returns its exit status.
+template <typename Fn>
+int as_nobody(Fn fn) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::geteuid() == 0 &&
+            (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0))
+            ::_exit(99);
+        ::_exit(fn());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+TEST(PolicyFiles, UnreadableDirectoryIsAConfigError) {
+    test::TempDir root;
+    ASSERT_EQ(::chmod(root.path().c_str(), 0755), 0);
+    root.write("etc/xen-autoload/a.conf", "require dom0 x\n");
+    const std::string dir = root.path() + "/etc/xen-autoload";
+    ASSERT_EQ(::chmod((root.path() + "/etc").c_str(), 0755), 0);
+    ASSERT_EQ(::chmod(dir.c_str(), 0), 0);
+    const int rc = as_nobody([&] {
+        try {
+            load_policy(SysRoot(root.path()), {{"/etc/xen-autoload"}, {}});
+        } catch (const ConfigError& e) {
+            return std::string(e.what()) ==
+                           dir +
+                               ":0: cannot read the policy directory: 'Permission denied "
+                               "(EACCES)'"
+                       ? 0
+                       : 2;
+        }
+        return 1;
+    });
+    ::chmod(dir.c_str(), 0755);
+    EXPECT_EQ(rc, 0) << "1: no error, 2: another message, 99: cannot become nobody";
+}
+
+TEST(PolicyFiles, FifoPolicyFileIsAConfigErrorNotAHang) {
+    test::TempDir root;
+    root.mkdir("etc/xen-autoload");
+    const std::string fifo = root.path() + "/etc/xen-autoload/a.conf";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    try {
+        load_policy(SysRoot(root.path()), {{"/etc/xen-autoload"}, {}});
+        FAIL() << "no ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()), fifo + ":0: cannot read: 'FIFO, not a regular file'");
     }
 }
 

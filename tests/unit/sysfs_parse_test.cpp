@@ -80,5 +80,13 @@ TEST(SysfsParse, ModuleNames) {
     EXPECT_FALSE(is_valid_module_name(std::string(65, 'a')));
 }
 
+TEST(SysfsParse, CmdlineBlacklist) {
+    EXPECT_EQ(parse_cmdline_blacklist("BOOT_IMAGE=/vmlinuz ro modprobe.blacklist=xen-netback,a_b "
+                                      "quiet modprobe.blacklist=c,,bad!name\n"),
+              (std::set<std::string>{"xen_netback", "a_b", "c"}));
+    EXPECT_TRUE(parse_cmdline_blacklist("").empty());
+    EXPECT_TRUE(parse_cmdline_blacklist("xmodprobe.blacklist=a").empty());
+}
+
 }  // namespace
 }  // namespace xa
