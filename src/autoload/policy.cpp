@@ -144,7 +144,13 @@ std::vector<PolicyFile> discover_policy_files(const SysRoot& root, const PolicyD
         for (const std::string& name : names) {
             if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
             if (chosen.count(name)) continue;  // masked by a higher directory
-            PolicyFile f{name, dir + "/" + name, false, rel + "/" + name, in_root};
+            std::string path = dir;
+            path += '/';
+            path += name;
+            std::string file_rel = rel;
+            file_rel += '/';
+            file_rel += name;
+            PolicyFile f{name, std::move(path), false, std::move(file_rel), in_root};
             struct stat st {};
             const auto link = where.read_link(f.rel);
             if ((link && *link == "/dev/null") ||
