@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -224,7 +225,13 @@ int cmd_check_kernel(int argc, char** argv) {
         }
     }
     options.colour = kconfig_use_colour(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
-    return finish(run_check_kernel(options, out, err));
+    try {
+        return finish(run_check_kernel(options, out, err));
+    } catch (const std::exception& e) {  // never an uncaught exception (abort) for bad input
+        out.clear();
+        err += std::string("xen-autoload check-kernel: ") + e.what() + "\n";
+        return finish(kExitUsageError);
+    }
 }
 
 }  // namespace xa

@@ -158,7 +158,9 @@ TEST(Cli, JsonNeverThrowsOnNonUtf8Names) {
     }
     const auto d = run_cli({"detect", "--json", "--root", root, "--vendor-dir", bad.path()});
     EXPECT_EQ(d.exit_code, 0) << d.err;
-    EXPECT_NE(nlohmann::json::parse(d.out).dump().find("\xef\xbf\xbd"), std::string::npos);
+    // The evidence quotes the error message, where the name is escaped (text_escape.h).
+    EXPECT_NE(nlohmann::json::parse(d.out).dump().find("caf\\\\xe9.conf:1"), std::string::npos)
+        << d.out;
 }
 
 // Values from uevents/arguments reach the log escaped and bounded; a domU loads nothing.
