@@ -17,6 +17,7 @@
 #include "module_index.h"
 #include "number.h"
 #include "report.h"
+#include "text_escape.h"
 
 namespace xa {
 namespace {
@@ -63,12 +64,15 @@ int parse(int argc, char** argv, unsigned allowed, const char* synopsis, Options
     optind = 1;
     opterr = 0;
     for (;;) {
-        const int c = getopt_long(argc, argv, "+", kLong, nullptr);
+        int long_index = -1;
+        const int c = getopt_long(argc, argv, "+", kLong, &long_index);
         if (c == -1) break;
         auto refuse = [&](unsigned bit) {
             if (allowed & bit) return false;
-            usage_error(
-                cmd, std::string("option not taken by this command: '") + argv[optind - 1] + "'");
+            // The option's own name: with a value ("--role dom0") argv[optind - 1] is the value.
+            const std::string name = long_index >= 0 ? std::string("--") + kLong[long_index].name
+                                                     : std::string(argv[optind - 1]);
+            usage_error(cmd, "option not taken by this command: " + quote_text(name));
             return true;
         };
         switch (c) {

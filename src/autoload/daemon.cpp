@@ -55,10 +55,9 @@ std::vector<std::pair<std::string, std::string>> existing_backend_devices(
         // The bus lists symlinks into /sys/devices; the devpath is the link target without
         // its leading "../" steps.
         std::string devpath = "/devices/xen-backend/" + name;
-        std::array<char, 512> buf{};
-        const ssize_t n = ::readlink(root.path(link).c_str(), buf.data(), buf.size() - 1);
-        if (n > 0) {
-            std::string_view target(buf.data(), static_cast<std::size_t>(n));
+        // Confined: the link's directory is resolved inside the root.
+        if (const auto link_target = root.read_link(link)) {
+            std::string_view target(*link_target);
             while (target.starts_with("../")) target.remove_prefix(3);
             if (target.starts_with("devices/")) devpath = "/" + std::string(target);
         }
@@ -136,7 +135,9 @@ class Daemon {
         if (rc != kExitOk) return rc;
         coldplug(*ctx);
         const std::string summary =
-            std::string(role_name(ctx->role)) + ": modules loaded, watching backend devices";
+            std::string(role_name(ctx->role)) + ": " +
+            (opts_.dry_run ? "dry run, nothing loaded" : "modules loaded") +
+            (opts_.once ? ", not watching (--once)" : ", watching backend devices");
         notify("READY=1\nSTATUS=" + summary);
         log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0});
         if (opts_.once) return kExitOk;

@@ -64,7 +64,6 @@ const KmodApi& kmod() {
             bind(lib, so, "kmod_module_get_path", api.module_get_path);
             bind(lib, so, "kmod_module_get_dependencies", api.module_get_dependencies);
             bind(lib, so, "kmod_module_probe_insert_module", api.module_probe_insert_module);
-            bind(lib, so, "kmod_module_get_install_commands", api.module_get_install_commands);
             bind(lib, so, "kmod_config_get_blacklists", api.config_get_blacklists);
             bind(lib, so, "kmod_config_iter_next", api.config_iter_next);
             bind(lib, so, "kmod_config_iter_get_key", api.config_iter_get_key);

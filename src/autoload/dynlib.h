@@ -28,7 +28,6 @@ struct KmodApi {
     decltype(&::kmod_module_get_path) module_get_path;
     decltype(&::kmod_module_get_dependencies) module_get_dependencies;
     decltype(&::kmod_module_probe_insert_module) module_probe_insert_module;
-    decltype(&::kmod_module_get_install_commands) module_get_install_commands;
     decltype(&::kmod_config_get_blacklists) config_get_blacklists;
     decltype(&::kmod_config_iter_next) config_iter_next;
     decltype(&::kmod_config_iter_get_key) config_iter_get_key;

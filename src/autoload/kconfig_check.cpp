@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -56,7 +58,13 @@ void role_text(std::string& out, const KconfigRoleResult& r, bool colour) {
         out += ")";
     }
     out += "\n";
-    for (const auto& p : r.problems) out += "  - " + p + "\n";
+    // The first problems are the missing required entries (kconfig_roles.cpp), which the
+    // "required:" list below shows as missing: list only the others (a role it needs).
+    std::size_t shown_below = 0;
+    for (const auto& e : r.required)
+        if (e.satisfied_by.empty()) ++shown_below;
+    for (std::size_t i = shown_below; i < r.problems.size(); ++i)
+        out += "  - " + r.problems[i] + "\n";
     if (!r.required.empty()) out += "  required:\n";
     for (const auto& e : r.required) entry_text(out, e, true, colour);
     if (!r.optional.empty()) out += "  optional:\n";
@@ -97,7 +105,11 @@ nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::
                                                    : nlohmann::ordered_json(v.kernel_version);
     const KconfigRoleResult* asked_role = asked.empty() ? nullptr : v.role(asked);
     j["role"] = asked.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(asked);
-    j["works"] = asked_role == nullptr ? true : asked_role->works;
+    // No role asked: whether the config works in at least one role.
+    j["works"] = asked_role != nullptr
+                     ? asked_role->works
+                     : std::any_of(v.roles.begin(), v.roles.end(),
+                                   [](const KconfigRoleResult& r) { return r.works; });
     j["roles"] = nlohmann::ordered_json::object();
     for (const auto& r : v.roles) {
         nlohmann::ordered_json rj;
@@ -213,7 +225,13 @@ int cmd_check_kernel(int argc, char** argv) {
         }
     }
     options.colour = kconfig_use_colour(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
-    return finish(run_check_kernel(options, out, err));
+    try {
+        return finish(run_check_kernel(options, out, err));
+    } catch (const std::exception& e) {  // never an uncaught exception (abort) for bad input
+        out.clear();
+        err += std::string("xen-autoload check-kernel: ") + e.what() + "\n";
+        return finish(kExitUsageError);
+    }
 }
 
 }  // namespace xa

@@ -16,7 +16,8 @@ namespace xa {
 // Colour only on a terminal and when NO_COLOR is unset or empty (https://no-color.org).
 bool kconfig_use_colour(bool stdout_is_tty, const char* no_color_env);
 
-// The whole verdict; "role"/"works" describe the asked role (null/true when none asked).
+// The whole verdict; "role"/"works" describe the asked role (when none is asked: role null,
+// works true when at least one role works).
 nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::string& asked);
 // Every role, or only ASKED when not empty.
 std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& asked, bool colour);

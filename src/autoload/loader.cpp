@@ -197,7 +197,10 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
         r.status = present ? LoadStatus::present : LoadStatus::skipped;
         r.counts_as_failure = e.failure;
         r.warn = e.warn;
-        r.message = e.requested + ": " + module_state_name(e.state) + ", " + e.reason;
+        // A present module's reason says it all ("already loaded", "built into the kernel").
+        r.message =
+            e.requested + ": " +
+            (present ? e.reason : module_state_name(e.state) + std::string(", ") + e.reason);
     }
     // A module waits for every planned module in its dependency closure.
     for (Node& n : nodes) {

@@ -145,7 +145,9 @@ std::set<std::string> check_root_tree(const SysRoot& root, const std::string& kv
         for (const std::string& name : root.list_dir(cdir)) {
             // libkmod reads *.conf (and legacy *.alias) files; it skips the rest.
             if (!name.ends_with(".conf") && !name.ends_with(".alias")) continue;
-            const std::string rel = cdir + "/" + name;
+            std::string rel = cdir;
+            rel += '/';
+            rel += name;
             check_file(root, rel, kConfigFileMax);
             if (const ReadResult r = root.read(rel, kConfigFileMax); r.ok())
                 add_blacklist_lines(r.data, blacklisted);

@@ -15,6 +15,9 @@ namespace xa {
 namespace {
 
 constexpr std::size_t kPolicyFileMax = std::size_t{1024} * 1024;
+// File names in messages are escaped (a name with a newline must not forge a log line),
+// but not shortened below PATH_MAX.
+constexpr std::size_t kPathShown = 4096;
 
 std::vector<std::string_view> split_words(std::string_view line) {
     std::vector<std::string_view> words;
@@ -34,8 +37,8 @@ std::string shown(std::string_view v) { return escape_text(v, 60); }
 
 [[noreturn]] void fail(const std::string& file, std::size_t line, std::string_view what,
                        std::string_view value) {
-    throw ConfigError(file + ":" + std::to_string(line) + ": " + std::string(what) + ": '" +
-                      shown(value) + "'");
+    throw ConfigError(escape_text(file, kPathShown) + ":" + std::to_string(line) + ": " +
+                      std::string(what) + ": '" + shown(value) + "'");
 }
 
 void add_request(Policy& p, Role role, std::string_view name, bool optional, std::string origin) {
@@ -139,12 +142,18 @@ std::vector<PolicyFile> discover_policy_files(const SysRoot& root, const PolicyD
         int err = 0;
         const std::vector<std::string> names = where.list_dir(rel, &err);
         if (err != 0 && err != ENOENT)
-            throw ConfigError(dir + ":0: cannot read the policy directory: '" + errno_text(err) +
-                              "'");
+            throw ConfigError(escape_text(dir, kPathShown) +
+                              ":0: cannot read the policy directory: '" + errno_text(err) + "'");
         for (const std::string& name : names) {
             if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
             if (chosen.count(name)) continue;  // masked by a higher directory
-            PolicyFile f{name, dir + "/" + name, false, rel + "/" + name, in_root};
+            std::string path = dir;
+            path += '/';
+            path += name;
+            std::string file_rel = rel;
+            file_rel += '/';
+            file_rel += name;
+            PolicyFile f{name, std::move(path), false, std::move(file_rel), in_root};
             struct stat st {};
             const auto link = where.read_link(f.rel);
             if ((link && *link == "/dev/null") ||
@@ -168,7 +177,9 @@ Policy load_policy(const SysRoot& root, const PolicyDirs& dirs) {
             continue;
         }
         const ReadResult r = (f.in_root ? root : host).read(f.rel, kPolicyFileMax);
-        if (!r.ok()) throw ConfigError(f.path + ":0: cannot read: '" + r.why() + "'");
+        if (!r.ok())
+            throw ConfigError(escape_text(f.path, kPathShown) + ":0: cannot read: '" + r.why() +
+                              "'");
         parse_policy(r.data, f.path, policy);
         policy.files.push_back(f.path);
     }

@@ -254,5 +254,23 @@ TEST_F(KconfigFiles, JsonWithANonUtf8FileNameDoesNotThrow) {
     EXPECT_EQ(j["config"], dir_ + "/caf\xef\xbf\xbd");  // U+FFFD
 }
 
+// Each missing symbol is printed once (in the required list, not also as a problem line),
+// and the JSON's top-level "works" is false when no role works.
+TEST_F(KconfigFiles, NoRoleWorksIsNotWorksAndFailuresArePrintedOnce) {
+    const std::string cfg = write("min", "CONFIG_X86_64=y\n");
+    std::string out, err;
+    EXPECT_EQ(run_check_kernel({cfg, "", false, false}, out, err), 0) << err;
+    std::size_t n = 0;
+    for (std::size_t at = out.find("CONFIG_XEN_DOM0"); at != std::string::npos;
+         at = out.find("CONFIG_XEN_DOM0", at + 1))
+        ++n;
+    EXPECT_EQ(n, 1U) << out;
+    std::string json;
+    EXPECT_EQ(run_check_kernel({cfg, "", true, false}, json, err), 0) << err;
+    const auto j = nlohmann::json::parse(json);
+    EXPECT_TRUE(j["role"].is_null());
+    EXPECT_EQ(j["works"], false);
+}
+
 }  // namespace
 }  // namespace xa

@@ -158,7 +158,9 @@ TEST(Cli, JsonNeverThrowsOnNonUtf8Names) {
     }
     const auto d = run_cli({"detect", "--json", "--root", root, "--vendor-dir", bad.path()});
     EXPECT_EQ(d.exit_code, 0) << d.err;
-    EXPECT_NE(nlohmann::json::parse(d.out).dump().find("\xef\xbf\xbd"), std::string::npos);
+    // The evidence quotes the error message, where the name is escaped (text_escape.h).
+    EXPECT_NE(nlohmann::json::parse(d.out).dump().find("caf\\\\xe9.conf:1"), std::string::npos)
+        << d.out;
 }
 
 // Values from uevents/arguments reach the log escaped and bounded; a domU loads nothing.
@@ -243,6 +245,25 @@ TEST(Cli, LibkmodMessagesDoNotLeak) {
     const auto r = run_cli({"plan", "--root", t.path(), "--vendor-dir", kVendor});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err.find("libkmod"), std::string::npos) << r.err;
+}
+
+// Small user-facing messages: the refused option is named, not its value.
+TEST(Cli, RefusedOptionIsNamedNotItsValue) {
+    const auto r = run_cli({"detect", "--role", "dom0"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("option not taken by this command: '--role'"), std::string::npos) << r.err;
+}
+
+TEST(Cli, DaemonDryRunOnceDoesNotClaimToLoadOrWatch) {
+    test::TempDir t;
+    t.write("vendor/default.conf", "optional dom0 xen-evtchn\n");  // the fixture has no tree
+    const auto r =
+        run_cli({"daemon", "--dry-run", "--once", "--root", fixture("pv-dom0-before-xenfs"),
+                 "--vendor-dir", t.path() + "/vendor", "--deny-file", t.path() + "/deny.conf"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("ready: dom0: dry run, nothing loaded, not watching (--once)"),
+              std::string::npos)
+        << r.err;
 }
 
 }  // namespace

@@ -237,5 +237,23 @@ TEST(Loader, FailedInstallCommandIsNamed) {
     EXPECT_EQ(install_failure_text(killed), "install command 'x' failed (killed by signal 9)");
 }
 
+TEST(Loader, PresentModuleMessageSaysItOnce) {
+    Plan plan;
+    PlanEntry e;
+    e.requested = "xen-evtchn";
+    e.name = "xen_evtchn";
+    e.state = ModuleState::loaded;
+    e.reason = "already loaded";
+    plan.modules.push_back(e);
+    e.requested = "xenbus";
+    e.state = ModuleState::builtin;
+    e.reason = "built into the kernel";
+    plan.modules.push_back(e);
+    Recorder r;
+    const LoadReport rep = execute_plan(plan, factory_for(r), {1, false, std::chrono::seconds(5)});
+    EXPECT_EQ(rep.results[0].message, "xen-evtchn: already loaded");
+    EXPECT_EQ(rep.results[1].message, "xenbus: built into the kernel");
+}
+
 }  // namespace
 }  // namespace xa

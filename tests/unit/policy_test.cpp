@@ -216,5 +216,21 @@ TEST(PolicyFiles, FifoPolicyFileIsAConfigErrorNotAHang) {
     }
 }
 
+// A file name with control characters cannot forge a log line through an error message.
+TEST(PolicyParse, FileNameInErrorsIsEscaped) {
+    Policy p;
+    try {
+        parse_policy("bogus\n", "/etc/xen-autoload/a\n<0>x.conf", p);
+        FAIL() << "no ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "/etc/xen-autoload/a\\x0a<0>x.conf:1: unknown directive (require, optional, "
+                  "deny, driver-domain): 'bogus'");
+    }
+    // The origin (for JSON) keeps the real name.
+    parse_policy("require dom0 x\n", "/a\nb.conf", p);
+    EXPECT_EQ(p.for_role(Role::dom0)[0].origin, "/a\nb.conf:1");
+}
+
 }  // namespace
 }  // namespace xa
