@@ -9,6 +9,9 @@
 #   MODE deny     Xen + dom0 of the deny variant ($XA_OUT/image/deny: the admin denied
 #                 xen-netback in /etc/xen-autoload/ and ran update-initramfs -u): netback
 #                 stays out at boot and when a guest's vif appears, blkback is in
+#   MODE denystale   the same root with the initramfs of before the drop-in (the admin
+#                 forgot update-initramfs -u): the initramfs loads netback, the unit
+#                 unloads it and says what to run
 #   TARGET (none)    $XA_OUT/image, Debian 12: Xen 4.17, Debian's 6.1 kernel
 #   TARGET xakernel  $XA_OUT/image, the same image file booting OUR kernel (issue 6,
 #                    image/xa-kernel/), also as the PV guest's kernel
@@ -17,7 +20,7 @@
 # target is asserted the same way (the same expected checks per mode).
 # Results are read from the serial console markers and the result disk, never from QEMU's
 # exit code. Every boot has a 600 s deadline. Outputs in $XA_OUT/boot.
-# Usage: ci/stage-boot.sh [BOOT...]   (default: dom0 measure native deny dom0-xakernel
+# Usage: ci/stage-boot.sh [BOOT...]   (default: dom0 measure native deny denystale dom0-xakernel
 #        native-xakernel dom0-trixie native-trixie)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$XA_OUT/boot
 status=0
-[ $# -gt 0 ] || set -- dom0 measure native deny dom0-xakernel native-xakernel dom0-trixie native-trixie
+[ $# -gt 0 ] || set -- dom0 measure native deny denystale dom0-xakernel native-xakernel dom0-trixie native-trixie
 
 # The checks each mode must report: one missing (script died half-way) is a failure.
 # (Read through a nameref in boot_once.)
@@ -70,6 +73,19 @@ expected_deny=(
     "a guest's vif backend device appeared (udev add)"
     "xen_netback still not loaded after the vif appeared (udev settled)"
     "journal: our helper refused the vif, naming the domain and device"
+    "no unit failed" "no error from xen-autoload in the journal"
+)
+# shellcheck disable=SC2034
+expected_denystale=(
+    "the admin's drop-in denies xen-netback"
+    "the initramfs predates the drop-in (update-initramfs -u not run)"
+    "the initramfs loaded xen_netback (its older policy allows it)"
+    "xen-autoload.service unloaded xen_netback and named update-initramfs -u"
+    "deny list in /run/modprobe.d blacklists xen_netback"
+    "xen-autoload.service ran and succeeded"
+    "xen_netback not loaded once the service is up"
+    "xen_blkback loaded at boot"
+    "xen-autoload status exits 0 and says xen-netback is denied"
     "no unit failed" "no error from xen-autoload in the journal"
 )
 # shellcheck disable=SC2034
@@ -127,13 +143,15 @@ boot_once() {
             ;;
         native) stage="boot-native" kind=native ;;
         deny) stage="boot-deny" ;;
-        *) xa_die "stage boot: '$boot': unknown mode '$mode' (dom0, measure, native, deny)" ;;
+        denystale) stage="boot-denystale" ;;
+        *) xa_die "stage boot: '$boot': unknown mode '$mode' (dom0, measure, native, deny, denystale)" ;;
     esac
     local cpus=2
     case $target in
         "")
             img=$XA_OUT/image kver_var=KVER
             [ "$mode" != deny ] || img=$XA_OUT/image/deny
+            [ "$mode" != denystale ] || img=$XA_OUT/image/deny-stale
             kdir=$img
             ;;
         xakernel) img=$XA_OUT/image kdir=$img/xa-kernel kver_var=XA_KVER ;;
@@ -264,8 +282,8 @@ command -v qemu-system-x86_64 >/dev/null ||
     { xa_check boot-xen "qemu-system-x86_64 present" fail "ci/deps/boot.txt"; exit 1; }
 # Every name first: a typo must not cost the boots before it.
 for boot in "$@"; do
-    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie))?$|^deny$ ]] ||
-        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie; or deny)" >&2; exit 2; }
+    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie))?$|^deny(stale)?$ ]] ||
+        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie; or deny, denystale)" >&2; exit 2; }
 done
 mkdir -p "$dir"
 stages_run=()

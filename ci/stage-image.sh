@@ -13,6 +13,7 @@
 #   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
 #   deny/               bookworm: the same system with a drop-in denying xen-netback and its
 #                       initramfs remade (update-initramfs -u): root.img, initrd.img
+#   deny-stale/         that root with the initramfs of before (update-initramfs not run)
 #   mmdebstrap.log      the full mmdebstrap output
 #
 # Usage: ci/stage-image.sh [bookworm|trixie...]   (default: both; each target runs even
@@ -75,7 +76,7 @@ start=$(xa_now)
 rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
 mkdir -p "$img"
 rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt" \
-    "$img/xa-kernel" "$img/boot.env" "$img/deny"
+    "$img/xa-kernel" "$img/boot.env" "$img/deny" "$img/deny-stale"
 
 sources=$(suite_sources)
 if ! grep -qE "^Suites:.*[[:space:]]${suite}([[:space:]]|$)|^deb .*[[:space:]]${suite}[[:space:]]" <<<"$sources"; then
@@ -287,6 +288,10 @@ if [ "$suite" = bookworm ]; then
         mkfs.ext4 -q -F -L root -d "$root" "$img/deny/root.img.tmp" &&
         mv "$img/deny/root.img.tmp" "$img/deny/root.img"; then
         for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$img/deny/$f"; done
+        # The admin who forgot update-initramfs -u: the same root, the initramfs of before.
+        mkdir -p "$img/deny-stale"
+        ln -sfn ../deny/root.img "$img/deny-stale/root.img"
+        for f in xen vmlinuz boot.env initrd.img; do ln -sfn "../$f" "$img/deny-stale/$f"; done
         xa_check "$stage" "deny variant: /$deny_conf, update-initramfs -u, ext4 image" pass "$img/deny"
     else
         tail -n 20 "$img/deny/update-initramfs.log" >&2

@@ -9,6 +9,7 @@
 #                    masked: module loading timings (xa-measure)
 #   xa.mode=deny     Xen dom0 whose admin denied xen-netback (drop-in + update-initramfs -u):
 #                    netback out at boot and after a guest's vif appears, blkback in
+#   xa.mode=denystale  the same without update-initramfs -u: the unit unloads netback
 # Results: every check and metric is one JSON line in $out/results.jsonl and one marker line
 # on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC NAME VALUE UNIT"); the whole
 # $out directory (results, journal, lsmod snapshots...) is written as a tar archive to the
@@ -109,6 +110,9 @@ unit_has() {
 # not_loaded MODULE FILE: MODULE is not in FILE, a copy of /proc/modules.
 # shellcheck disable=SC2317 # called through pass_if
 not_loaded() { ! grep -q "^$1 " "$2"; }
+# not_listed PATH FILE: PATH is not a line of FILE (an lsinitramfs listing).
+# shellcheck disable=SC2317 # called through pass_if
+not_listed() { ! grep -qx "$1" "$2"; }
 
 # Modules that must be loaded in a dom0 before any guest exists (issue 5, stage 4).
 dom0_modules=(xen_netback xen_blkback xen_evtchn xen_gntdev xen_gntalloc xen_privcmd xenfs)
@@ -360,6 +364,18 @@ check_ordering() {
     fi
 }
 
+# status of a dom0 whose policy denies xen-netback: exit 0, netback reported as denied.
+check_denied_status() {
+    local rc state
+    xen-autoload status >"$out/status.txt" 2>&1
+    rc=$?
+    xen-autoload status --json >"$out/status.json" 2>/dev/null
+    state=$(jq -r '.modules[] | select(.requested == "xen-netback") | .state' "$out/status.json" \
+        2>/dev/null | head -n 1)
+    pass_if "xen-autoload status exits 0 and says xen-netback is denied" \
+        "exit $rc, state ${state:-none}" [ "$rc:$state" = 0:denied ]
+}
+
 # The deny variant (stage image: /etc/xen-autoload/90-deny-netback.conf, update-initramfs
 # -u). Nothing may load xen-netback: not the initramfs, not the unit, not udev's generic
 # modalias load when a guest's vif backend device appears (xen-backend:vif).
@@ -384,15 +400,9 @@ check_deny() {
         not_loaded xen_netback "$out/modules-before-guest.txt"
     pass_if "xen_blkback loaded at boot" "" grep -q '^xen_blkback ' "$out/modules-before-guest.txt"
 
-    local rc state
-    xen-autoload status >"$out/status.txt" 2>&1
-    rc=$?
-    xen-autoload status --json >"$out/status.json" 2>/dev/null
-    state=$(jq -r '.modules[] | select(.requested == "xen-netback") | .state' "$out/status.json" \
-        2>/dev/null | head -n 1)
-    pass_if "xen-autoload status exits 0 and says xen-netback is denied" \
-        "exit $rc, state ${state:-none}" [ "$rc:$state" = 0:denied ]
+    check_denied_status
     save_results
+    local rc
 
     # A guest with a vif and a vbd: its vif's backend device appears in this dom0 (kernel
     # uevent, recorded by udevadm monitor) and asks for xen-backend:vif. Without netback the
@@ -426,6 +436,48 @@ check_deny() {
     pass_if "journal: our helper refused the vif, naming the domain and device" \
         "$(cut -c1-200 <<<"$refusal")" [ -n "$refusal" ]
 
+    local failed errs
+    failed=$(failed_units)
+    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
+    errs=$(our_errors)
+    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
+        [ -z "$errs" ]
+}
+
+# The admin who forgot update-initramfs -u after the drop-in: the initramfs's older policy
+# loads xen-netback; the unit must unload it (nothing uses it before any guest), say what to
+# run, and leave the host as the policy says.
+check_deny_stale() {
+    cp /proc/modules "$out/modules-before-guest.txt"
+    local conf=/etc/xen-autoload/90-deny-netback.conf list=/run/modprobe.d/xen-autoload-deny.conf
+    local initrd line
+    initrd=/boot/initrd.img-$(uname -r)
+    pass_if "the admin's drop-in denies xen-netback" "$conf" grep -qx 'deny xen-netback' "$conf"
+    lsinitramfs "$initrd" >"$out/lsinitramfs.txt" 2>&1
+    pass_if "the initramfs predates the drop-in (update-initramfs -u not run)" "$initrd" \
+        not_listed "${conf#/}" "$out/lsinitramfs.txt"
+    # The initramfs logs to the kernel log (XEN_AUTOLOAD_LOG_TARGET=kmsg).
+    journalctl -b -o cat --no-pager SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=kernel \
+        >"$out/journal-initramfs.txt" 2>&1
+    line=$(grep -m1 -E '^xen-netback: loaded( as xen_netback)?$' "$out/journal-initramfs.txt")
+    pass_if "the initramfs loaded xen_netback (its older policy allows it)" "$line" [ -n "$line" ]
+    journalctl -b -o cat --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
+        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
+    line=$(grep -m1 -E '^xen_netback: denied by .*update-initramfs -u.*; unloaded$' \
+        "$out/journal-xen-autoload.txt")
+    pass_if "xen-autoload.service unloaded xen_netback and named update-initramfs -u" \
+        "$(cut -c1-200 <<<"$line")" [ -n "$line" ]
+    cp "$list" "$out/" 2>/dev/null
+    pass_if "deny list in /run/modprobe.d blacklists xen_netback" \
+        "$(grep -m1 '^blacklist' "$list" 2>/dev/null)" grep -qE '^blacklist xen_netback( |$)' "$list"
+    local st
+    st=$(unit_state)
+    pass_if "xen-autoload.service ran and succeeded" "$st" \
+        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
+    pass_if "xen_netback not loaded once the service is up" "" \
+        not_loaded xen_netback "$out/modules-before-guest.txt"
+    pass_if "xen_blkback loaded at boot" "" grep -q '^xen_blkback ' "$out/modules-before-guest.txt"
+    check_denied_status
     local failed errs
     failed=$(failed_units)
     pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
@@ -483,6 +535,7 @@ wait_settled
 case $mode in
     dom0) check_dom0 ;;
     deny) check_deny ;;
+    denystale) check_deny_stale ;;
     native) check_native ;;
     measure)
         # shellcheck source-path=SCRIPTDIR source=xa-measure.sh

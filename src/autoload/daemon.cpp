@@ -30,6 +30,7 @@
 #include "text_escape.h"
 #include "udev_helper.h"
 #include "uevent_monitor.h"
+#include "unload.h"
 
 namespace xa {
 
@@ -163,6 +164,23 @@ class Daemon {
         return rc;
     }
 
+    // Modules the policy denies that are loaded all the same (by an initramfs made before the
+    // deny rule): unloaded when nothing uses them, and the admin told what to run.
+    static void unload_denied(const Plan& plan, const std::string& role) {
+        for (const PlanEntry& e : plan.modules) {
+            if (!e.loaded_although_denied) continue;
+            const int err = unload_unused_module(e.name);
+            const LogFields fields{e.name, role, err};
+            const std::string head = e.name + ": " + e.reason;
+            if (err == 0)
+                log_warning(head + "; unloaded", fields);
+            else if (err == EWOULDBLOCK || err == EBUSY)
+                log_warning(head + "; in use, left loaded until the next boot", fields);
+            else
+                log_warning(head + "; cannot unload: " + errno_text(err), fields);
+        }
+    }
+
     // The child's half of apply().
     int apply_here(const Context& ctx) const {
         const std::string role = role_name(ctx.role);
@@ -180,6 +198,7 @@ class Daemon {
         lo.deadline = opts_.module_deadline;
         const LoadReport rep = load_plan(ctx, plan, lo);
         log_load_report(rep);
+        if (!opts_.dry_run) unload_denied(plan, role);
         // A timed-out load leaves workers stuck inside finit_module(): the child's exit
         // (with failure) ends them, the parent goes on.
         return rep.ok() && !rep.timed_out ? kExitOk : kExitFailed;

@@ -27,6 +27,21 @@ std::vector<std::string> transitive_deps(const ModuleIndex& index, const std::st
     return out;
 }
 
+// E is denied by D. MODULE (its resolved name, "" when unresolved) may be loaded all the
+// same: by an initramfs made before the deny rule, whose copy of the policy allowed it.
+void mark_denied(PlanEntry& e, const std::string& module, const DenyRule& d,
+                 const std::string& prefix, const ModuleIndex& index) {
+    e.state = ModuleState::denied;
+    e.reason = prefix + "denied by " + d.origin;
+    if (!module.empty() && index.state(module) == ModuleState::loaded) {
+        e.name = module;
+        e.loaded_although_denied = true;
+        e.reason +=
+            "; loaded all the same (by an initramfs older than the policy? run "
+            "update-initramfs -u)";
+    }
+}
+
 }  // namespace
 
 const char* action_name(Action a) { return a == Action::load ? "load" : "skip"; }
@@ -47,8 +62,8 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
         e.optional = req.optional;
         e.origin = req.origin;
         if (const DenyRule* d = policy.denied(req.name)) {
-            e.state = ModuleState::denied;
-            e.reason = "denied by " + d->origin;
+            const std::vector<std::string> mods = resolve_policy_name(index, req.name).modules;
+            mark_denied(e, mods.empty() ? std::string() : mods.front(), *d, "", index);
             plan.modules.push_back(std::move(e));
             continue;
         }
@@ -80,8 +95,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
         const std::string prefix = via.empty() ? "" : via + "; ";
         if (!via.empty()) e.warn = legacy.has_value();
         if (const DenyRule* d = denied.find(e.name)) {
-            e.state = ModuleState::denied;
-            e.reason = prefix + "denied by " + d->origin;
+            mark_denied(e, e.name, *d, prefix, index);
         } else if (!planned.insert(e.name).second) {
             e.state = index.state(e.name);
             e.reason = prefix + "already planned under another name";

@@ -28,6 +28,9 @@ struct PlanEntry {
     bool failure = false;
     // A note worth a warning (legacy name resolved, unresolvable legacy name, optional missing).
     bool warn = false;
+    // Denied, yet loaded (state stays denied; name is the loaded module): an initramfs made
+    // before the deny rule loaded it. The daemon unloads it when unused; status fails.
+    bool loaded_although_denied = false;
 };
 
 struct Plan {

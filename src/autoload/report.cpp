@@ -93,6 +93,7 @@ std::string load_text(const LoadReport& report) {
 
 bool status_complete(const Plan& plan) {
     for (const PlanEntry& e : plan.modules) {
+        if (e.loaded_although_denied) return false;
         const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
         if (!present && !e.optional && e.state != ModuleState::denied &&
             e.state != ModuleState::blacklisted && (e.failure || e.action == Action::load))
@@ -104,7 +105,8 @@ bool status_complete(const Plan& plan) {
 json status_json(const Plan& plan) {
     json mods = json::array();
     for (const PlanEntry& e : plan.modules) {
-        const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
+        const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded ||
+                             e.loaded_although_denied;
         mods.push_back({{"requested", e.requested},
                         {"name", e.name},
                         {"state", module_state_name(e.state)},
@@ -123,9 +125,12 @@ std::string status_text(const Plan& plan) {
                     (status_complete(plan) ? "complete" : "INCOMPLETE") + "\n";
     for (const PlanEntry& e : plan.modules) {
         const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
-        s += std::string(present ? "ok       " : (e.optional ? "absent   " : "MISSING  ")) +
+        s += std::string(e.loaded_although_denied
+                             ? "LOADED   "
+                             : (present ? "ok       " : (e.optional ? "absent   " : "MISSING  "))) +
              e.requested + (e.name != e.requested ? " (" + e.name + ")" : "") + "  [" +
-             module_state_name(e.state) + "]\n";
+             module_state_name(e.state) + "]" +
+             (e.loaded_although_denied ? " " + e.reason : std::string()) + "\n";
     }
     return s;
 }

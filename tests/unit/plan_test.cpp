@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "fake_index.h"
+#include "report.h"
 
 namespace xa {
 namespace {
@@ -51,6 +54,31 @@ TEST(Plan, StatesActionsAndReasons) {
     EXPECT_FALSE(entry(p, "xen-other").failure);  // optional: a warning
     EXPECT_TRUE(entry(p, "xen-other").warn);
     EXPECT_TRUE(entry(p, "xen-pciback").optional);
+}
+
+// The admin added "deny xen-netback" but did not run update-initramfs -u: the initramfs's
+// older policy loaded it. The plan says so, status is not complete until it is gone.
+TEST(Plan, DeniedButLoadedIsReportedAndStatusIsIncomplete) {
+    auto ix = debian_like();
+    const Policy policy = policy_of("require dom0 xen-netback netbk\ndeny xen-netback\n");
+    Plan p = make_plan(Role::dom0, policy, ix);
+    EXPECT_FALSE(entry(p, "xen-netback").loaded_although_denied);
+    EXPECT_TRUE(status_complete(p));
+
+    ix.states["xen_netback"] = ModuleState::loaded;
+    p = make_plan(Role::dom0, policy, ix);
+    for (const char* requested : {"xen-netback", "netbk"}) {
+        const PlanEntry& e = entry(p, requested);
+        EXPECT_EQ(e.state, ModuleState::denied) << requested;
+        EXPECT_TRUE(e.loaded_although_denied) << requested;
+        EXPECT_EQ(e.name, "xen_netback") << requested;
+        EXPECT_NE(e.reason.find("update-initramfs -u"), std::string::npos) << e.reason;
+    }
+    EXPECT_FALSE(status_complete(p));
+    EXPECT_NE(status_text(p).find("LOADED   xen-netback (xen_netback)  [denied]"),
+              std::string::npos)
+        << status_text(p);
+    EXPECT_EQ(status_json(p)["modules"][0]["present"], true);
 }
 
 TEST(Plan, DenyWinsOverRequireByRequestedOrResolvedName) {
