@@ -41,7 +41,8 @@ for stage in "$@"; do
     # Later stages consume this one's output: fail fast.
     [ $status -eq 0 ] || break
 done
-if [ "$whole" = 1 ]; then
+# Only a whole run that got to its end has a figure to hold against the budget.
+if [ "$whole" = 1 ] && [ $status -eq 0 ]; then
     xa_metric pipeline whole-seconds "$(( $(xa_now) - pipeline_start ))" s
     xa_goal pipeline "whole pipeline within the budget ($caches caches)" \
         "$(( $(xa_now) - pipeline_start ))" "<=" "$budget" s
