@@ -108,7 +108,10 @@ if [ ! -f "$v2_dir/done" ]; then
       cat "$src/debian/changelog"; } >"$src/debian/changelog.new"
     mv "$src/debian/changelog.new" "$src/debian/changelog"
     [ ! -d /usr/lib/ccache ] || export PATH=/usr/lib/ccache:$PATH
-    if (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=2" nice -n 10 dpkg-buildpackage -us -uc -b) \
+    # -d: stage packages checked the build dependencies on this machine; an apt run of
+    # another job can leave a trigger pending (udev "it"), which dpkg-checkbuilddeps counts
+    # as unmet while the package is there.
+    if (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=2" nice -n 10 dpkg-buildpackage -us -uc -b -d) \
         >"$work/v2-build.log" 2>&1 && grep -q "project(xen-autoload VERSION $upstream2" "$src/CMakeLists.txt"; then
         tmp=$(mktemp -d "$XA_CACHE/admin-v2/.new.XXXXXX")
         cp "$work"/v2src/*.deb "$tmp/"
@@ -134,8 +137,9 @@ resolve_repo() {
     rm -rf "$aptd" "$dir/repo-v1" "$dir/repo-v2"
     mkdir -p "$aptd/lists/partial" "$aptd/cache" "$aptd/sources.list.d" "$aptd/preferences.d"
     : >"$aptd/sources.list"
-    xa_apt_sources | grep -q '^Types:' || src_name=debian.list
-    xa_apt_sources >"$aptd/sources.list.d/$src_name"
+    xa_apt_sources >"$aptd/machine.sources"
+    grep -q '^Types:' "$aptd/machine.sources" || src_name=debian.list
+    mv "$aptd/machine.sources" "$aptd/sources.list.d/$src_name"
     echo "deb [signed-by=$repo/xen-autoload-archive.gpg] file:$repo ./" >"$aptd/sources.list.d/xen-autoload.list"
     cp "$base/dpkg.status" "$aptd/status"
     local opts=(-o "Dir::Etc::SourceList=$aptd/sources.list" -o "Dir::Etc::SourceParts=$aptd/sources.list.d"
@@ -180,11 +184,11 @@ repo_disk() {
 # inject DISK: the only CI addition to the installed system, xa-admin and its unit
 # (enabled), with the gettys masked (a "login:" prompt would interleave with the markers).
 inject() {
-    local disk=$1 loop mnt=$work/mnt-$$ u
-    loop=$(losetup -P --show -f "$disk")
-    for _ in $(seq 50); do [ -b "${loop}p2" ] && break; sleep 0.1; done
+    local disk=$1 loop mnt=$work/mnt-$$ u ok=1
+    loop=$("$here/admin/loop-attach.sh" "$disk" 2) || return 1
     mkdir -p "$mnt"
     if mount "${loop}p2" "$mnt"; then
+        ok=0
         install -D -m 0755 "$here/admin/xa-admin.sh" "$mnt/usr/local/lib/xa-admin/xa-admin"
         install -D -m 0644 "$here/admin/xa-admin.service" "$mnt/etc/systemd/system/xa-admin.service"
         mkdir -p "$mnt/etc/systemd/system/multi-user.target.wants"
@@ -196,7 +200,7 @@ inject() {
     fi
     losetup -d "$loop"
     rmdir "$mnt"
-    [ -x "$here/admin/xa-admin.sh" ]
+    return $ok
 }
 
 # record_boot STAGE N PHASE NAME DIR RC: host-side checks of one boot, then the in-image

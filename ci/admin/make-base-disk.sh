@@ -13,8 +13,9 @@
 #
 # The finished disk is cached: $XA_CACHE/admin-base/FIRMWARE-KEY/ holds disk.img (4 GiB,
 # sparse), dpkg.status (the root's /var/lib/dpkg/status: stage admin resolves what
-# `apt-get install xen-host` needs against it), packages.txt and build.log. KEY hashes this
-# script, the drop-in, the firmware and the apt sources. Concurrent runs are safe: the build
+# `apt-get install xen-host` needs against it), packages.txt, grub.cfg and build.log. KEY
+# hashes the layout version below, the drop-in, the firmware, the package list and the
+# machine's apt sources. Concurrent runs are safe: the build
 # holds a lock (flock), works in a mktemp directory next to the cache entry and renames it
 # into place (atomic), so a reader sees a complete entry or none.
 # Usage: make-base-disk.sh bios|uefi    (prints the cache directory on stdout)
@@ -32,7 +33,10 @@ esac
 suite=bookworm
 packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,linux-image-amd64,initramfs-tools,zstd,apt,jq,procps,$grub_pkgs
 sources=$(xa_apt_sources)
-key=$({ cat "$0" "$here/serial-console.cfg"; echo "$fw $suite $packages"; echo "$sources"; } |
+# Bump when the disk this script makes changes (layout, boot loader, files written): the key
+# holds it, not this file's text, so comments and messages do not cost a rebuild.
+layout=1
+key=$({ cat "$here/serial-console.cfg"; echo "layout $layout $fw $suite $packages"; echo "$sources"; } |
     sha256sum | cut -c1-16)
 base=$XA_CACHE/admin-base
 entry=$base/$fw-$key
@@ -60,22 +64,27 @@ trap cleanup EXIT
 start=$(xa_now)
 xa_say "admin: building the $fw base disk ($entry)"
 
-# 1. The root, as a directory.
+# 1. The root, as a directory. Kept (under the lock) until the disk is done, so that a
+# failure later on does not cost the next attempt the mmdebstrap run.
+root=$base/.rootfs-$fw-$key
 deb_cache=$XA_CACHE/debs/admin-$suite
 mkdir -p "$deb_cache"
-# shellcheck disable=SC2016 # $1 is the hook's own argument (the chroot)
-mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
-if ! printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase \
-    --format=directory --include="$packages" \
-    --setup-hook="$mkdir_hook" \
-    --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
-    --skip=essential/unlink \
-    --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
-    "$suite" "$tmp/rootfs" - >>"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    xa_die "admin: mmdebstrap of the $fw base root failed (see $log)"
+if [ ! -f "$root.done" ]; then
+    rm -rf "$root"
+    # shellcheck disable=SC2016 # $1 is the hook's own argument (the chroot)
+    mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
+    if ! printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase \
+        --format=directory --include="$packages" \
+        --setup-hook="$mkdir_hook" \
+        --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+        --skip=essential/unlink \
+        --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
+        "$suite" "$root" - >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        xa_die "admin: mmdebstrap of the $fw base root failed"
+    fi
+    touch "$root.done"
 fi
-root=$tmp/rootfs
 
 # 2. What the installer would have written: fstab by UUID, hostname, the console drop-in,
 # debconf's answer for where grub lives (so later grub upgrades reinstall it).
@@ -113,12 +122,9 @@ size=128MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=esp
 type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root
 EOF
 fi
-loop=$(losetup -P --show -f "$disk")
-for _ in $(seq 50); do [ -b "${loop}p2" ] && break; sleep 0.1; done
-[ -b "${loop}p2" ] || xa_die "admin: $loop has no partition devices (losetup -P)"
+loop=$("$here/loop-attach.sh" "$disk" 2) || xa_die "admin: no loop device with partitions for $disk"
 mkfs.ext4 -q -F -U "$root_uuid" -L root -d "$root" "${loop}p2" >>"$log" 2>&1
 [ "$fw" != uefi ] || mkfs.vfat -F 32 -n ESP -i "$esp_id" "${loop}p1" >>"$log" 2>&1
-rm -rf "$root"
 
 # 4. The boot loader, from inside the installed system. The host has no udev, so the
 # chroot gets its own /dev (a tmpfs): the usual nodes, the loop disk and its partitions
@@ -159,5 +165,6 @@ loop=
 rmdir "$mnt"
 mv "$tmp" "$entry"
 tmp=
+rm -rf "$root" "$root.done"
 xa_say "admin: $fw base disk ready in $(($(xa_now) - start)) s"
 echo "$entry"
