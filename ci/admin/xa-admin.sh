@@ -12,7 +12,7 @@
 #   purged     boot 3: Xen still boots, no file of ours left (against the file list taken
 #              before the install, as piuparts does), no failed unit, no error -> done
 # The repository disk (LABEL=xa-repo, read-only) holds repo/ (flat, signed) and expect.env
-# (V1=, V2=, V2_UPSTREAM=: the versions the host published).
+# (V1=, V2=, V2_UPSTREAM=: the versions the host published; APT_INSTALL_OPTS=).
 # Results follow ci/boot/xa-check.sh: one JSON line per check/metric in $out/results.jsonl
 # and a marker on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC ..."), $out
 # as a tar archive on the raw result disk /dev/vdb, "XA-DONE phase=PHASE" last.
@@ -119,9 +119,9 @@ apt_update() {
     # apt warns about them and reads our repository.
     apt-get update >"$log" 2>&1
     local rc=$?
-    local lists
-    lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*xa-repo*Packages*' | head -n 1)
-    [ -n "$lists" ] && ! grep -qE 'NO_PUBKEY|is not signed|InRelease.*not valid' "$log"
+    apt-cache madison xen-host >"$out/apt-madison-$1.txt" 2>&1
+    grep -q "file:$repo_mnt/repo" "$out/apt-madison-$1.txt" &&
+        ! grep -qE 'NO_PUBKEY|is not signed|InRelease.*not valid' "$log"
     verdict "apt-get update ($1) read our signed repository" \
         "exit $rc, $(grep -cE '^(W|E):' "$log") W/E lines" $?
 }
@@ -199,11 +199,12 @@ EOF
     apt_update v1
     apt-cache policy xen-host xen-autoload >"$out/apt-policy-v1.txt" 2>&1
     t0=$(date +%s)
-    apt-get install -y xen-host >"$out/apt-install.txt" 2>&1
+    # shellcheck disable=SC2086 # APT_INSTALL_OPTS: options, from expect.env
+    apt-get install -y ${APT_INSTALL_OPTS:-} xen-host >"$out/apt-install.txt" 2>&1
     rc=$?
     metric apt-install-xen-host-s $(($(date +%s) - t0)) s
     metric apt-install-packages "$(grep -c '^Setting up ' "$out/apt-install.txt")" packages
-    pass_if "apt-get install -y xen-host" "exit $rc, $(grep -m1 'newly installed' "$out/apt-install.txt")" [ "$rc" = 0 ]
+    pass_if "apt-get install -y ${APT_INSTALL_OPTS:-}${APT_INSTALL_OPTS:+ }xen-host" "exit $rc, $(grep -m1 'newly installed' "$out/apt-install.txt")" [ "$rc" = 0 ]
     local v
     for p in xen-host xen-autoload; do
         v=$(installed_version "$p")
