@@ -4,8 +4,8 @@
 #   bios  GPT, p1 BIOS boot partition (1 MiB, for grub-pc's core.img), p2 ext4 root;
 #         grub-pc, grub-install --target=i386-pc on the disk. Booted by SeaBIOS.
 #   uefi  GPT, p1 EFI system partition (vfat, /boot/efi), p2 ext4 root; grub-efi-amd64,
-#         grub-install --target=x86_64-efi --removable (\EFI\BOOT\BOOTX64.EFI: no NVRAM
-#         entry needed). Booted by OVMF.
+#         its image at \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM entry needed;
+#         grub-install's steps by hand, see below). Booted by OVMF.
 # The root is made with mmdebstrap (minbase + systemd, udev, Debian's kernel, initramfs-tools,
 # grub, apt, jq for the checks) from the machine's own apt sources, copied into the root
 # partition with mkfs.ext4 -d, then grub-install and update-grub run in a chroot of the
@@ -132,7 +132,6 @@ mkfs.ext4 -q -F -U "$root_uuid" -L root -d "$root" "${loop}p2" >>"$log" 2>&1
 # root=/dev/loopNp2), instead of writing links into the host's /dev.
 mkdir -p "$mnt"
 mount "${loop}p2" "$mnt"
-if [ "$fw" = uefi ]; then mount "${loop}p1" "$mnt/boot/efi"; fi
 mount -t tmpfs -o mode=0755 xa-admin-dev "$mnt/dev"
 cp -a /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "$loop" "$loop"p* "$mnt/dev/"
 mkdir -p "$mnt/dev/disk/by-uuid"
@@ -144,10 +143,24 @@ if [ "$fw" = bios ]; then
     chroot "$mnt" grub-install --target=i386-pc "$loop" >>"$log" 2>&1 ||
         { tail -n 20 "$log" >&2; xa_die "admin: grub-install (i386-pc) failed"; }
 else
-    chroot "$mnt" grub-install --target=x86_64-efi --efi-directory=/boot/efi --removable \
-        --no-nvram >>"$log" 2>&1 ||
-        { tail -n 20 "$log" >&2; xa_die "admin: grub-install (x86_64-efi) failed"; }
-    [ -f "$mnt/boot/efi/EFI/BOOT/BOOTX64.EFI" ] || xa_die "admin: no \\EFI\\BOOT\\BOOTX64.EFI on the ESP"
+    # grub-install --target=x86_64-efi --removable wants the ESP mounted as FAT, and the CI
+    # machines' kernel has no vfat. Its steps by hand, from the installed grub-efi-amd64:
+    # the modules into /boot/grub/x86_64-efi, grub-mkimage with the search for the root's
+    # UUID, the image written to \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM
+    # entry) with mtools. Inside the booted system the ESP is mounted at /boot/efi (fstab),
+    # so later grub-install runs by grub-efi-amd64's maintainer scripts work as usual.
+    # shellcheck disable=SC2016 # $root is GRUB's variable
+    printf 'search.fs_uuid %s root\nset prefix=($root)/boot/grub\n' "$root_uuid" >"$mnt/tmp/load.cfg"
+    if ! chroot "$mnt" sh -c 'mkdir -p /boot/grub && cp -r /usr/lib/grub/x86_64-efi /boot/grub/ &&
+        grub-mkimage -O x86_64-efi -o /tmp/BOOTX64.EFI -c /tmp/load.cfg -p /boot/grub \
+            part_gpt part_msdos ext2 fat search search_fs_uuid normal configfile' >>"$log" 2>&1 ||
+        ! mmd -i "${loop}p1" ::/EFI ::/EFI/BOOT >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$mnt/tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI >>"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        xa_die "admin: the x86_64-efi boot loader (grub-mkimage, mtools) failed"
+    fi
+    rm -f "$mnt/tmp/load.cfg" "$mnt/tmp/BOOTX64.EFI"
+    mdir -i "${loop}p1" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 || xa_die "admin: no \\EFI\\BOOT\\BOOTX64.EFI on the ESP"
 fi
 chroot "$mnt" update-grub >>"$log" 2>&1 || { tail -n 20 "$log" >&2; xa_die "admin: update-grub failed"; }
 grep -q "root=UUID=$root_uuid" "$mnt/boot/grub/grub.cfg" ||
@@ -157,7 +170,7 @@ cp "$mnt/var/lib/dpkg/status" "$tmp/dpkg.status"
 dpkg-query --admindir="$mnt/var/lib/dpkg" -W -f='${Package} ${Version}\n' >"$tmp/packages.txt"
 cp "$mnt/boot/grub/grub.cfg" "$tmp/grub.cfg"
 echo "root_uuid=$root_uuid esp_uuid=$esp_uuid built in $(($(xa_now) - start)) s" >>"$log"
-for m in "$mnt/sys" "$mnt/proc" "$mnt/dev" "$mnt/boot/efi" "$mnt"; do
+for m in "$mnt/sys" "$mnt/proc" "$mnt/dev" "$mnt"; do
     if mountpoint -q "$m"; then umount "$m"; fi
 done
 losetup -d "$loop"

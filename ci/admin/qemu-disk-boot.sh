@@ -43,6 +43,10 @@ printf '%q ' "${cmd[@]}" >"$dir/$name.cmdline"
 start=$(date +%s)
 timeout --kill-after=10 "$deadline" nice -n 5 "${cmd[@]}" </dev/null >"$dir/$name.qemu.log" 2>&1 &
 qemu=$!
+# timeout(1) runs QEMU in its own process group: if this script is stopped, so is QEMU
+# (timeout passes the TERM on).
+trap 'kill "$qemu" 2>/dev/null || true' EXIT
+trap 'exit 143' TERM INT
 declare -A seen=()
 while kill -0 "$qemu" 2>/dev/null; do
     for marker in "grub:GNU GRUB" "systemd_up:Welcome to" "checks_start:XA-START" "done:XA-DONE"; do
