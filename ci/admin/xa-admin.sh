@@ -323,7 +323,10 @@ phase_purged() {
     : >"$out/leftovers.txt"
     while IFS= read -r f; do
         [ -e "$f" ] || [ -L "$f" ] || continue
-        grep -qxF "$f" "$lib/files-before.txt" || echo "$f" >>"$out/leftovers.txt"
+        grep -qxF "$f" "$lib/files-before.txt" && continue
+        # A directory that Xen's packages (installed with ours) also use is theirs now.
+        if [ -d "$f" ] && [ ! -L "$f" ] && dpkg-query -S "$f" >/dev/null 2>&1; then continue; fi
+        echo "$f" >>"$out/leftovers.txt"
     done <"$lib/owned-files.txt"
     # 2. Anything else named after us that the install created (maintainer scripts, deb-
     # systemd-helper state, dpkg's info files, policy dirs), except the admin's own
