@@ -227,7 +227,7 @@ EOF
     verdict "grub.cfg has Xen entries (multiboot2 xen, dom0 console=hvc0, dom0_mem)" \
         "$(grep -c "menuentry '.*with Xen hypervisor" "$cfg") Xen menu entries" $?
     pass_if "GRUB's default entry is Xen (xen-hypervisor-common's grub.d/xen.cfg)" \
-        "$(grep -m1 '^set default=' "$cfg")" grep -q '^set default="Debian GNU/Linux, with Xen hypervisor"' "$cfg"
+        "$(grep -m1 -E '^[[:space:]]*set default="[^$]' "$cfg")" grep -qE '^[[:space:]]*set default="Debian GNU/Linux, with Xen hypervisor"' "$cfg"
     local st
     st=$(unit_state)
     systemctl -q is-enabled xen-autoload.service && grep -q 'ConditionResult=no' <<<"$st"
@@ -310,8 +310,8 @@ purge() {
     pass_if "xen-autoload and xen-host purged (dpkg knows neither)" "${left:-both gone}" [ -z "$left" ]
     pass_if "Xen stays installed" "$(dpkg-query -W xen-system-amd64 2>&1 | tr '\t' ' ')" \
         [ -n "$(installed_version xen-system-amd64)" ]
-    pass_if "GRUB's default entry is still Xen" "$(grep -m1 '^set default=' /boot/grub/grub.cfg)" \
-        grep -q '^set default="Debian GNU/Linux, with Xen hypervisor"' /boot/grub/grub.cfg
+    pass_if "GRUB's default entry is still Xen" "$(grep -m1 -E '^[[:space:]]*set default="[^$]' /boot/grub/grub.cfg)" \
+        grep -qE '^[[:space:]]*set default="Debian GNU/Linux, with Xen hypervisor"' /boot/grub/grub.cfg
     echo purged >"$lib/phase"
 }
 
