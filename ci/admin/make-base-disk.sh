@@ -1,0 +1,191 @@
+#!/bin/bash
+# Stage admin's base disk: Debian 12 INSTALLED on a partitioned disk the way an installer
+# leaves it, without Xen and without our packages, booting through its own GRUB:
+#   bios  GPT, p1 BIOS boot partition (1 MiB, for grub-pc's core.img), p2 ext4 root;
+#         grub-pc, grub-install --target=i386-pc on the disk. Booted by SeaBIOS.
+#   uefi  GPT, p1 EFI system partition (vfat, /boot/efi), p2 ext4 root; grub-efi-amd64,
+#         its image at \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM entry needed;
+#         grub-install's steps by hand, see below). Booted by OVMF.
+# The root is made with mmdebstrap (minbase + systemd, udev, Debian's kernel, initramfs-tools,
+# grub, apt, jq for the checks) from the machine's own apt sources, copied into the root
+# partition with mkfs.ext4 -d, then grub-install and update-grub run in a chroot of the
+# mounted disk. /etc/default/grub.d/serial-console.cfg is the admin's console drop-in.
+#
+# The finished disk is cached: $XA_CACHE/admin-base/FIRMWARE-KEY/ holds disk.img (4 GiB,
+# sparse), dpkg.status (the root's /var/lib/dpkg/status: stage admin resolves what
+# `apt-get install xen-host` needs against it), packages.txt, grub.cfg and build.log. KEY
+# hashes the layout version below, the drop-in, the firmware, the package list and the
+# machine's apt sources. Concurrent runs are safe: the build
+# holds a lock (flock), works in a mktemp directory next to the cache entry and renames it
+# into place (atomic), so a reader sees a complete entry or none.
+# Usage: make-base-disk.sh bios|uefi    (prints the cache directory on stdout)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$here/../lib.sh"
+
+fw=${1:-}
+case $fw in
+    bios) grub_pkgs=grub-pc ;;
+    uefi) grub_pkgs=grub-efi-amd64,dosfstools ;;
+    *) echo "usage: make-base-disk.sh bios|uefi" >&2; exit 2 ;;
+esac
+suite=bookworm
+packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,linux-image-amd64,initramfs-tools,zstd,apt,jq,procps,$grub_pkgs
+sources=$(xa_apt_sources)
+# Bump when the disk this script makes changes (layout, boot loader, files written): the key
+# holds it, not this file's text, so comments and messages do not cost a rebuild.
+layout=1
+# XA_ADMIN_INITRAMFS_MODULES=dep: the admin sets MODULES=dep (initramfs-tools.conf(5)) in
+# /etc/initramfs-tools/conf.d/: the image then holds the root device's modules and what
+# our hook adds, not every storage driver. Under TCG on a loaded machine the VM's rebuild
+# with Debian's default (most) took over 15 minutes. Default: Debian's default.
+initramfs_modules=${XA_ADMIN_INITRAMFS_MODULES:-most}
+key=$({ cat "$here/serial-console.cfg"; echo "layout $layout $fw $suite $packages${initramfs_modules/#most/}"; echo "$sources"; } |
+    sha256sum | cut -c1-16)
+base=$XA_CACHE/admin-base
+entry=$base/$fw-$key
+mkdir -p "$base"
+if [ -f "$entry/disk.img" ]; then echo "$entry"; exit 0; fi
+
+exec 9>"$base/.lock-$fw-$key"
+flock 9
+# Built by a concurrent run while this one waited.
+if [ -f "$entry/disk.img" ]; then echo "$entry"; exit 0; fi
+
+tmp=$(mktemp -d "$base/.build-$fw-$key.XXXXXX")
+log=$tmp/build.log
+mnt=$tmp/mnt
+loop=
+cleanup() {
+    local m
+    for m in "$mnt/sys" "$mnt/proc" "$mnt/dev" "$mnt/boot/efi" "$mnt"; do
+        mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+    done
+    [ -z "$loop" ] || losetup -d "$loop" 2>/dev/null || true
+    [ ! -d "$tmp" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+start=$(xa_now)
+xa_say "admin: building the $fw base disk ($entry)"
+
+# 1. The root, as a directory. Kept (under the lock) until the disk is done, so that a
+# failure later on does not cost the next attempt the mmdebstrap run.
+root=$base/.rootfs-$fw-$key
+deb_cache=$XA_CACHE/debs/admin-$suite
+mkdir -p "$deb_cache"
+if [ ! -f "$root.done" ]; then
+    rm -rf "$root"
+    # shellcheck disable=SC2016 # $1 is the hook's own argument (the chroot)
+    mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
+    if ! printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase \
+        --format=directory --include="$packages" \
+        --setup-hook="$mkdir_hook" \
+        --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+        --skip=essential/unlink \
+        --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
+        "$suite" "$root" - >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        xa_die "admin: mmdebstrap of the $fw base root failed"
+    fi
+    touch "$root.done"
+fi
+
+# 2. What the installer would have written: fstab by UUID, hostname, the console drop-in,
+# debconf's answer for where grub lives (so later grub upgrades reinstall it).
+root_uuid=$(cat /proc/sys/kernel/random/uuid)
+esp_id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ' | tr a-f A-F)
+esp_uuid=${esp_id:0:4}-${esp_id:4:4}
+{
+    echo "UUID=$root_uuid / ext4 errors=remount-ro 0 1"
+    [ "$fw" != uefi ] || echo "UUID=$esp_uuid /boot/efi vfat umask=0077 0 1"
+} >"$root/etc/fstab"
+echo xa-admin >"$root/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 xa-admin\n' >"$root/etc/hosts"
+install -D -m 0644 "$here/serial-console.cfg" "$root/etc/default/grub.d/serial-console.cfg"
+if [ "$initramfs_modules" != most ]; then
+    printf 'MODULES=%s\n' "$initramfs_modules" >"$root/etc/initramfs-tools/conf.d/modules.conf"
+fi
+if [ "$fw" = bios ]; then
+    echo "grub-pc grub-pc/install_devices multiselect /dev/vda" >"$tmp/debconf"
+else
+    mkdir -p "$root/boot/efi"
+    echo "grub-efi-amd64 grub2/force_efi_extra_removable boolean true" >"$tmp/debconf"
+fi
+chroot "$root" debconf-set-selections <"$tmp/debconf"
+
+# 3. The disk: GPT, then the filesystems on the loop device's partitions.
+disk=$tmp/disk.img
+truncate -s 4G "$disk"
+if [ "$fw" = bios ]; then
+    sfdisk -q "$disk" >>"$log" 2>&1 <<'EOF'
+label: gpt
+size=1MiB, type=21686148-6449-6E6F-744E-656564454649, name=bios-boot
+type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root
+EOF
+else
+    sfdisk -q "$disk" >>"$log" 2>&1 <<'EOF'
+label: gpt
+size=128MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=esp
+type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root
+EOF
+fi
+loop=$("$here/loop-attach.sh" "$disk" 2) || xa_die "admin: no loop device with partitions for $disk"
+mkfs.ext4 -q -F -U "$root_uuid" -L root -d "$root" "${loop}p2" >>"$log" 2>&1
+[ "$fw" != uefi ] || mkfs.vfat -F 32 -n ESP -i "$esp_id" "${loop}p1" >>"$log" 2>&1
+
+# 4. The boot loader, from inside the installed system. The host has no udev, so the
+# chroot gets its own /dev (a tmpfs): the usual nodes, the loop disk and its partitions
+# and the /dev/disk/by-uuid links update-grub looks for (without them grub.cfg would say
+# root=/dev/loopNp2), instead of writing links into the host's /dev.
+mkdir -p "$mnt"
+mount "${loop}p2" "$mnt"
+mount -t tmpfs -o mode=0755 xa-admin-dev "$mnt/dev"
+cp -a /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty "$loop" "$loop"p* "$mnt/dev/"
+mkdir -p "$mnt/dev/disk/by-uuid"
+ln -s "../../$(basename "$loop")p2" "$mnt/dev/disk/by-uuid/$root_uuid"
+[ "$fw" != uefi ] || ln -s "../../$(basename "$loop")p1" "$mnt/dev/disk/by-uuid/$esp_uuid"
+mount --bind /proc "$mnt/proc"
+mount --bind /sys "$mnt/sys"
+if [ "$fw" = bios ]; then
+    chroot "$mnt" grub-install --target=i386-pc "$loop" >>"$log" 2>&1 ||
+        { tail -n 20 "$log" >&2; xa_die "admin: grub-install (i386-pc) failed"; }
+else
+    # grub-install --target=x86_64-efi --removable wants the ESP mounted as FAT, and the CI
+    # machines' kernel has no vfat. Its steps by hand, from the installed grub-efi-amd64:
+    # the modules into /boot/grub/x86_64-efi, grub-mkimage with the search for the root's
+    # UUID, the image written to \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM
+    # entry) with mtools. Inside the booted system the ESP is mounted at /boot/efi (fstab),
+    # so later grub-install runs by grub-efi-amd64's maintainer scripts work as usual.
+    # shellcheck disable=SC2016 # $root is GRUB's variable
+    printf 'search.fs_uuid %s root\nset prefix=($root)/boot/grub\n' "$root_uuid" >"$mnt/tmp/load.cfg"
+    if ! chroot "$mnt" sh -c 'mkdir -p /boot/grub && cp -r /usr/lib/grub/x86_64-efi /boot/grub/ &&
+        grub-mkimage -O x86_64-efi -o /tmp/BOOTX64.EFI -c /tmp/load.cfg -p /boot/grub \
+            part_gpt part_msdos ext2 fat search search_fs_uuid normal configfile' >>"$log" 2>&1 ||
+        ! mmd -i "${loop}p1" ::/EFI ::/EFI/BOOT >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$mnt/tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI >>"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        xa_die "admin: the x86_64-efi boot loader (grub-mkimage, mtools) failed"
+    fi
+    rm -f "$mnt/tmp/load.cfg" "$mnt/tmp/BOOTX64.EFI"
+    mdir -i "${loop}p1" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 || xa_die "admin: no \\EFI\\BOOT\\BOOTX64.EFI on the ESP"
+fi
+chroot "$mnt" update-grub >>"$log" 2>&1 || { tail -n 20 "$log" >&2; xa_die "admin: update-grub failed"; }
+grep -q "root=UUID=$root_uuid" "$mnt/boot/grub/grub.cfg" ||
+    xa_die "admin: grub.cfg does not boot root=UUID=$root_uuid (see $mnt/boot/grub/grub.cfg)"
+grep -q 'console=ttyS0' "$mnt/boot/grub/grub.cfg" || xa_die "admin: grub.cfg lacks the serial console"
+cp "$mnt/var/lib/dpkg/status" "$tmp/dpkg.status"
+dpkg-query --admindir="$mnt/var/lib/dpkg" -W -f='${Package} ${Version}\n' >"$tmp/packages.txt"
+cp "$mnt/boot/grub/grub.cfg" "$tmp/grub.cfg"
+echo "root_uuid=$root_uuid esp_uuid=$esp_uuid built in $(($(xa_now) - start)) s" >>"$log"
+for m in "$mnt/sys" "$mnt/proc" "$mnt/dev" "$mnt"; do
+    if mountpoint -q "$m"; then umount "$m"; fi
+done
+losetup -d "$loop"
+loop=
+rmdir "$mnt"
+mv "$tmp" "$entry"
+tmp=
+rm -rf "$root" "$root.done"
+xa_say "admin: $fw base disk ready in $(($(xa_now) - start)) s"
+echo "$entry"
