@@ -23,6 +23,10 @@ fail() { xa_check "$stage" "$1" fail "${2:-}"; status=1; }
 # ccache's compiler links: a rerun on the same machine recompiles only what changed
 # (CCACHE_DIR comes from lib.sh; the package builds do not know about ccache).
 [ ! -d /usr/lib/ccache ] || export PATH=/usr/lib/ccache:$PATH
+# The packages as a buildd makes them: ccache's BASEDIR (ci/lib.sh) would hand the compiler
+# relative paths, so the debug info and the build-id would differ from an uncached build
+# (the reproducibility check below compares with one).
+unset CCACHE_BASEDIR CCACHE_NOHASHDIR
 
 rm -rf "$work" "$XA_OUT/debs" "$XA_OUT/rpms"
 mkdir -p "$logs" "$XA_OUT/debs" "$XA_OUT/rpms"
