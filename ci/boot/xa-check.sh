@@ -332,13 +332,7 @@ check_dom0() {
     save_results
     run_guest
     save_results
-
-    local failed errs
-    failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
-    errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
-        [ -z "$errs" ]
+    check_clean
 }
 
 # Ordering: every Xen toolstack unit that ran (xenstored, xen-init-dom0, xenconsoled: Debian
@@ -376,31 +370,45 @@ check_denied_status() {
         "exit $rc, state ${state:-none}" [ "$rc:$state" = 0:denied ]
 }
 
-# The deny variant (stage image: /etc/xen-autoload/90-deny-netback.conf, update-initramfs
-# -u). Nothing may load xen-netback: not the initramfs, not the unit, not udev's generic
-# modalias load when a guest's vif backend device appears (xen-backend:vif).
-check_deny() {
-    cp /proc/modules "$out/modules-before-guest.txt"
+# no unit failed, nothing at error level from us: the last checks of every Xen boot.
+check_clean() {
+    local failed errs
+    failed=$(failed_units)
+    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
+    errs=$(our_errors)
+    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
+        [ -z "$errs" ]
+}
+
+# What both deny boots check on a dom0 whose admin denied xen-netback in
+# /etc/xen-autoload/90-deny-netback.conf (stage image): the drop-in, the blacklist in /run,
+# the unit, netback absent (check NAME: at boot, or once the unit is up) and blkback present
+# now, status. Leaves the initramfs listing in $out/lsinitramfs.txt for the caller.
+deny_common() {
+    local netback_check=$1
     local conf=/etc/xen-autoload/90-deny-netback.conf list=/run/modprobe.d/xen-autoload-deny.conf
-    local initrd
-    initrd=/boot/initrd.img-$(uname -r)
+    cp /proc/modules "$out/modules-before-guest.txt"
     pass_if "the admin's drop-in denies xen-netback" "$conf" grep -qx 'deny xen-netback' "$conf"
-    lsinitramfs "$initrd" >"$out/lsinitramfs.txt" 2>&1
-    pass_if "the initramfs holds the drop-in (update-initramfs -u)" "$initrd" \
-        grep -qx "${conf#/}" "$out/lsinitramfs.txt"
+    lsinitramfs "/boot/initrd.img-$(uname -r)" >"$out/lsinitramfs.txt" 2>&1
     cp "$list" "$out/" 2>/dev/null
     pass_if "deny list in /run/modprobe.d blacklists xen_netback" \
         "$(grep -m1 '^blacklist' "$list" 2>/dev/null)" grep -qE '^blacklist xen_netback( |$)' "$list"
-
     local st
     st=$(unit_state)
     pass_if "xen-autoload.service ran and succeeded" "$st" \
         unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
-    pass_if "xen_netback not loaded at boot (denied)" "" \
-        not_loaded xen_netback "$out/modules-before-guest.txt"
+    pass_if "$netback_check" "" not_loaded xen_netback "$out/modules-before-guest.txt"
     pass_if "xen_blkback loaded at boot" "" grep -q '^xen_blkback ' "$out/modules-before-guest.txt"
-
     check_denied_status
+}
+
+# The deny variant (drop-in, then update-initramfs -u). Nothing may load xen-netback: not
+# the initramfs, not the unit, not udev's generic modalias load when a guest's vif backend
+# device appears (xen-backend:vif).
+check_deny() {
+    deny_common "xen_netback not loaded at boot (denied)"
+    pass_if "the initramfs holds the drop-in (update-initramfs -u)" "$out/lsinitramfs.txt" \
+        grep -qx etc/xen-autoload/90-deny-netback.conf "$out/lsinitramfs.txt"
     save_results
     local rc
 
@@ -436,26 +444,17 @@ check_deny() {
     pass_if "journal: our helper refused the vif, naming the domain and device" \
         "$(cut -c1-200 <<<"$refusal")" [ -n "$refusal" ]
 
-    local failed errs
-    failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
-    errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
-        [ -z "$errs" ]
+    check_clean
 }
 
 # The admin who forgot update-initramfs -u after the drop-in: the initramfs's older policy
 # loads xen-netback; the unit must unload it (nothing uses it before any guest), say what to
 # run, and leave the host as the policy says.
 check_deny_stale() {
-    cp /proc/modules "$out/modules-before-guest.txt"
-    local conf=/etc/xen-autoload/90-deny-netback.conf list=/run/modprobe.d/xen-autoload-deny.conf
-    local initrd line
-    initrd=/boot/initrd.img-$(uname -r)
-    pass_if "the admin's drop-in denies xen-netback" "$conf" grep -qx 'deny xen-netback' "$conf"
-    lsinitramfs "$initrd" >"$out/lsinitramfs.txt" 2>&1
-    pass_if "the initramfs predates the drop-in (update-initramfs -u not run)" "$initrd" \
-        not_listed "${conf#/}" "$out/lsinitramfs.txt"
+    deny_common "xen_netback not loaded once the service is up"
+    pass_if "the initramfs predates the drop-in (update-initramfs -u not run)" \
+        "$out/lsinitramfs.txt" not_listed etc/xen-autoload/90-deny-netback.conf "$out/lsinitramfs.txt"
+    local line
     # The initramfs logs to the kernel log (XEN_AUTOLOAD_LOG_TARGET=kmsg).
     journalctl -b -o cat --no-pager SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=kernel \
         >"$out/journal-initramfs.txt" 2>&1
@@ -467,23 +466,7 @@ check_deny_stale() {
         "$out/journal-xen-autoload.txt")
     pass_if "xen-autoload.service unloaded xen_netback and named update-initramfs -u" \
         "$(cut -c1-200 <<<"$line")" [ -n "$line" ]
-    cp "$list" "$out/" 2>/dev/null
-    pass_if "deny list in /run/modprobe.d blacklists xen_netback" \
-        "$(grep -m1 '^blacklist' "$list" 2>/dev/null)" grep -qE '^blacklist xen_netback( |$)' "$list"
-    local st
-    st=$(unit_state)
-    pass_if "xen-autoload.service ran and succeeded" "$st" \
-        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
-    pass_if "xen_netback not loaded once the service is up" "" \
-        not_loaded xen_netback "$out/modules-before-guest.txt"
-    pass_if "xen_blkback loaded at boot" "" grep -q '^xen_blkback ' "$out/modules-before-guest.txt"
-    check_denied_status
-    local failed errs
-    failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
-    errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
-        [ -z "$errs" ]
+    check_clean
 }
 
 check_native() {
@@ -514,16 +497,12 @@ check_native() {
     xen_mods=$(awk '$1 ~ /^xen/ { print $1 }' "$out/modules.txt" | tr '\n' ' ')
     pass_if "no xen module loaded" "${xen_mods:-none}" [ -z "$xen_mods" ]
 
-    local errs xen_errs failed
-    errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
-        [ -z "$errs" ]
+    check_clean
     # Nobody else may complain about Xen either (e.g. a static list failing with ENODEV).
+    local xen_errs
     xen_errs=$(journalctl -b -p err -o cat --no-pager 2>/dev/null | grep -i xen)
     pass_if "no Xen-related error in the journal" "$(head -n 2 <<<"$xen_errs" | cut -c1-200)" \
         [ -z "$xen_errs" ]
-    failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
 }
 
 say "XA-START mode=$mode uptime=$(cut -d' ' -f1 /proc/uptime)"
