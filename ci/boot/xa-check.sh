@@ -432,8 +432,8 @@ check_deny() {
     cp /proc/modules "$out/modules-with-guest.txt"
     timeout 60 xl destroy xa-guest >/dev/null 2>&1
     local vif
-    # "KERNEL[12.345678] add      /devices/xen-backend/vif-1-0 (xen-backend)"
-    vif=$(grep -oE 'add +/devices/xen-backend/vif-[0-9]+-0 ' "$out/uevents-xen-backend.txt" |
+    # "KERNEL[73.899755] add      /devices/vif-1-0 (xen-backend)" (seen in a Debian 12 dom0)
+    vif=$(grep -oE 'add +/devices/(xen-backend/)?vif-[0-9]+-0 ' "$out/uevents-xen-backend.txt" |
         head -n 1 | sed -E 's|.*/||; s/ $//')
     pass_if "a guest's vif backend device appeared (udev add)" "${vif:-none}" [ -n "$vif" ]
     pass_if "xen_netback still not loaded after the vif appeared (udev settled)" "" \
