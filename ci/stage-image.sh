@@ -13,7 +13,8 @@
 #   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
 #   deny/               bookworm: the same system with a drop-in denying xen-netback and its
 #                       initramfs remade (update-initramfs -u): root.img, initrd.img
-#   deny-stale/         that root with the initramfs of before (update-initramfs not run)
+#   deny-stale/         the same with the drop-in and the initramfs of before (update-initramfs
+#                       not run): root.img, initrd.img
 #   mmdebstrap.log      the full mmdebstrap output
 #
 # Usage: ci/stage-image.sh [bookworm|trixie...]   (default: both; each target runs even
@@ -275,7 +276,13 @@ if [ "$suite" = bookworm ]; then
     deny_conf=etc/xen-autoload/90-deny-netback.conf
     printf '%s\n' "# The network backend runs in a driver domain: never load it here." \
         "deny xen-netback" >"$root/$deny_conf"
-    mkdir -p "$img/deny"
+    mkdir -p "$img/deny" "$img/deny-stale"
+    # First the admin who forgot update-initramfs -u: the drop-in, the initramfs of before
+    # (in /boot as on the disk, and the one QEMU boots).
+    truncate -s 3G "$img/deny-stale/root.img.tmp"
+    mkfs.ext4 -q -F -L root -d "$root" "$img/deny-stale/root.img.tmp"
+    mv "$img/deny-stale/root.img.tmp" "$img/deny-stale/root.img"
+    for f in xen vmlinuz boot.env initrd.img; do ln -sfn "../$f" "$img/deny-stale/$f"; done
     # update-initramfs in the image's chroot, in a private mount namespace (/proc, /sys and
     # /dev are unmounted with it). The main image's initrd was copied above (step 4).
     # shellcheck disable=SC2016 # $1 and $2 are the inner shell's
@@ -288,10 +295,6 @@ if [ "$suite" = bookworm ]; then
         mkfs.ext4 -q -F -L root -d "$root" "$img/deny/root.img.tmp" &&
         mv "$img/deny/root.img.tmp" "$img/deny/root.img"; then
         for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$img/deny/$f"; done
-        # The admin who forgot update-initramfs -u: the same root, the initramfs of before.
-        mkdir -p "$img/deny-stale"
-        ln -sfn ../deny/root.img "$img/deny-stale/root.img"
-        for f in xen vmlinuz boot.env initrd.img; do ln -sfn "../$f" "$img/deny-stale/$f"; done
         xa_check "$stage" "deny variant: /$deny_conf, update-initramfs -u, ext4 image" pass "$img/deny"
     else
         tail -n 20 "$img/deny/update-initramfs.log" >&2
