@@ -14,7 +14,6 @@
 #include "engine.h"
 #include "json_text.h"
 #include "log.h"
-#include "module_index.h"
 #include "number.h"
 #include "report.h"
 #include "text_escape.h"
@@ -250,9 +249,7 @@ int cmd_load(int argc, char** argv) {
         // /run before any udevd starts, and /run moves to the real root, so every udevd's
         // kmod context reads it from its start (a later-created directory goes unnoticed).
         if (!o.dry_run) {
-            const KmodIndex index(ctx->root, ctx->kernel);
-            const std::string err =
-                write_deny_list(kDenyListPath, deny_list_text(ctx->policy, &index));
+            const std::string err = write_deny_list_for(*ctx, kDenyListPath);
             if (!err.empty()) log_warning("load: " + err, {{}, role_name(ctx->role), 0});
         }
         const Plan plan = make_plan_for(*ctx);

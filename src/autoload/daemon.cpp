@@ -184,10 +184,9 @@ class Daemon {
     // The child's half of apply().
     int apply_here(const Context& ctx) const {
         const std::string role = role_name(ctx.role);
-        const KmodIndex index(ctx.root, ctx.kernel);
         const std::string deny_path = opts_.deny_path.empty() ? kDenyListPath : opts_.deny_path;
         if (!opts_.dry_run || !opts_.deny_path.empty()) {
-            const std::string err = write_deny_list(deny_path, deny_list_text(ctx.policy, &index));
+            const std::string err = write_deny_list_for(ctx, deny_path);
             if (!err.empty()) log_warning("daemon: " + err, {{}, role, 0});
         }
         const Plan plan = make_plan_for(ctx);

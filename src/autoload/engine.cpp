@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cpuid.h"
+#include "deny_list.h"
 #include "log.h"
 #include "module_index.h"
 
@@ -40,6 +41,12 @@ Plan make_plan_for(const Context& ctx) {
     if (!index.tree_present())
         plan.warnings.push_back("no module tree at " + index.tree() + " (no modules.dep)");
     return plan;
+}
+
+std::string write_deny_list_for(const Context& ctx, const std::string& path) {
+    if (ctx.policy.deny.empty()) return write_deny_list(path, {});
+    const KmodIndex index(ctx.root, ctx.kernel);
+    return write_deny_list(path, deny_list_text(ctx.policy, &index));
 }
 
 LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts) {
