@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 # kernel comes before image: the image installs our kernel package from our repository
-# (stage kernel publishes it there) and stage boot boots it as well as Debian's.
+# (stage kernel publishes it there) and stage boot boots it as well as Debian's. Its
+# build phase runs in the background from the start (below).
 all_stages=(build packages kernel image boot)
 whole=0
 [ $# -gt 0 ] || { set -- "${all_stages[@]}"; whole=1; }
@@ -24,13 +25,49 @@ fi
 "$here/install-deps.sh"
 rm -f "$XA_OUT"/report/*.checks "$XA_OUT"/report/*.metrics
 
+for stage in "$@"; do
+    [ -x "$here/stage-$stage.sh" ] || xa_die "no such stage: $stage"
+done
+
+# The kernel's package builds need nothing from the stages before them (only its publish
+# step needs stage packages' repositories), and they are most of a cold run: when kernel
+# comes after build or packages in this run, its build phase starts now, in the
+# background, at the lowest priority, so it takes the CPU those stages leave idle
+# (single-threaded steps, downloads, QEMU waits) and never slows their tests. The same
+# session (no setsid): with autogroups, nice only orders processes of one session.
+kernel_bg='' kernel_log=$XA_OUT/kernel-build-phase.log
+stop_kernel_bg() { [ -z "$kernel_bg" ] || kill -- "-$kernel_bg" 2>/dev/null || true; }
+if [[ " $* " == *" kernel "* ]] && [ "$1" != kernel ]; then
+    mkdir -p "$XA_OUT"
+    kernel_start=$(xa_now)
+    set -m  # its own process group, so that a failed run can stop all of it
+    nice -n 19 "$here/stage-kernel.sh" --phase build >"$kernel_log" 2>&1 &
+    kernel_bg=$!
+    set +m
+    trap stop_kernel_bg EXIT
+    xa_say "stage kernel: build phase started in the background (log $kernel_log)"
+fi
+
+# run_stage NAME: one stage in the foreground; kernel joins its background build phase.
+run_stage() {
+    local stage=$1 rc=0
+    if [ "$stage" = kernel ] && [ -n "$kernel_bg" ]; then
+        xa_say "stage kernel: waiting for the background build phase"
+        wait "$kernel_bg" || rc=$?
+        kernel_bg=''
+        cat "$kernel_log" >&2
+        xa_metric pipeline kernel-build-phase-seconds "$(( $(xa_now) - kernel_start ))" s
+        [ $rc -ne 0 ] || "$here/stage-kernel.sh" --phase publish || rc=$?
+        return $rc
+    fi
+    "$here/stage-$stage.sh"
+}
+
 status=0
 for stage in "$@"; do
-    script="$here/stage-$stage.sh"
-    [ -x "$script" ] || xa_die "no such stage: $stage"
     start=$(xa_now)
     xa_say "stage $stage: start"
-    if "$script"; then
+    if run_stage "$stage"; then
         result=passed
     else
         result=FAILED
@@ -41,6 +78,7 @@ for stage in "$@"; do
     # Later stages consume this one's output: fail fast.
     [ $status -eq 0 ] || break
 done
+stop_kernel_bg
 # Only a whole run that got to its end has a figure to hold against the budget.
 if [ "$whole" = 1 ] && [ $status -eq 0 ]; then
     xa_metric pipeline whole-seconds "$(( $(xa_now) - pipeline_start ))" s

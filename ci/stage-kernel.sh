@@ -20,6 +20,10 @@
 # kernel-xen-autoload-<version>.x86_64.rpm, config-<release>, check-kernel.json, logs/.
 # Cost: ~25-60 min with an empty ccache on 2 shared cores, a few minutes with a warm one,
 # about 1.5 minutes when every input is unchanged (the checks and the install test still run).
+# Usage: ci/stage-kernel.sh [--phase build|publish]   (default: both, in order)
+#   build    steps 1-6: needs nothing from the other stages, so ci/pipeline.sh runs it in
+#            the background beside stages build and packages
+#   publish  step 7: needs stage packages' out/debs and out/rpms
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -34,6 +38,29 @@ pkgcache=$XA_CACHE/kernel/pkg
 tarball=/usr/src/linux-source-6.1.tar.xz
 status=0
 fail() { xa_check "$stage" "$1" fail "${2:-}"; status=1; }
+phase=all
+case "${1:-}:${2:-}:$#" in
+    ::0) ;;
+    --phase:build:2 | --phase:publish:2) phase=$2 ;;
+    *) xa_die "usage: ci/stage-kernel.sh [--phase build|publish]" ;;
+esac
+
+# 7. Hand the packages to the later stages (image, boot) through out/kernel and the
+# repositories. Only these two: no headers, no libc-dev.
+publish() {
+    if "$here/publish-repos.sh" >"$logs/publish-repos.log" 2>&1; then
+        xa_check "$stage" "apt and dnf repositories published with the kernel packages" pass "$XA_OUT/repo"
+    else
+        tail -n 20 "$logs/publish-repos.log" >&2
+        fail "apt and dnf repositories published with the kernel packages" "see $logs/publish-repos.log"
+    fi
+}
+if [ "$phase" = publish ]; then
+    compgen -G "$out/linux-image-xen-autoload_*.deb" >/dev/null ||
+        xa_die "stage kernel: no kernel package in $out (run --phase build first)"
+    publish
+    exit $status
+fi
 
 rm -rf "$out"/*.deb "$out"/*.rpm "$logs"
 mkdir -p "$out" "$logs"
@@ -291,15 +318,8 @@ else
 fi
 xa_metric "$stage" kernel-deb-install-seconds "$(($(xa_now) - start))" s
 
-# 7. Hand the packages to the later stages (image, boot) through out/kernel and the
-# repositories. Only these two: no headers, no libc-dev.
 cp "$deb" "$out/"
 [ -z "$rpm_image" ] || cp "$rpm_image" "$out/"
 xa_check "$stage" "kernel packages in out/kernel" pass "$(cd "$out" && echo ./*.deb ./*.rpm)"
-if "$here/publish-repos.sh" >"$logs/publish-repos.log" 2>&1; then
-    xa_check "$stage" "apt and dnf repositories published with the kernel packages" pass "$XA_OUT/repo"
-else
-    tail -n 20 "$logs/publish-repos.log" >&2
-    fail "apt and dnf repositories published with the kernel packages" "see $logs/publish-repos.log"
-fi
+[ "$phase" = build ] || publish
 exit $status

@@ -9,7 +9,8 @@
 #
 # Usage: kernel-config/build-kernel.sh [--flavour small|debian] [--config-only]
 #
-#   small   x86_64_defconfig + kernel/configs/kvm_guest.config + fragments/*.config
+#   small   x86_64_defconfig + kernel/configs/kvm_guest.config + fragments/*.config +
+#           small-base/*.config
 #           (what the packages and CI build)
 #   debian  Debian's own amd64 config (linux-config-6.1) + fragments/*.config +
 #           debian-base/*.config; hours on 2 cores: a manual target, not run in CI.

@@ -22,8 +22,8 @@
 #   merge-FLAVOUR/          config-only objtree of the strict merge (merge/.config is the
 #                           merged config; `config` prints its path)
 #
-# The small flavour is x86_64_defconfig + kvm_guest.config + fragments/*.config (what CI
-# builds); debian is Debian's amd64 config + fragments + debian-base/ (hours on 2 cores,
+# The small flavour is x86_64_defconfig + kvm_guest.config + fragments/*.config +
+# small-base/*.config (what CI builds); debian is Debian's amd64 config + fragments + debian-base/ (hours on 2 cores,
 # needs apt-get download: manual only, see README.md).
 # ccache is not required: CI puts /usr/lib/ccache first in PATH, and CC=gcc finds it.
 # Exit: 0 done; 1 a strict-merge request did not hold or make failed; 2 usage/missing input.
@@ -79,10 +79,10 @@ kmake() {
 config() {
     "$here/unpack-source.sh" --tarball "$tarball" "$workdir" >/dev/null || exit 2
     local base_args=(--base-target x86_64_defconfig --base-target kvm_guest.config)
-    local fragments=("$here"/fragments/*.config)
+    local fragments=("$here"/fragments/*.config "$here"/small-base/*.config)
     if [ "$flavour" = debian ]; then
         base_args=(--base-config "$("$here/fetch-debian-config.sh" amd64)")
-        fragments+=("$here"/debian-base/*.config)
+        fragments=("$here"/fragments/*.config "$here"/debian-base/*.config)
     fi
     rm -rf "$merge"
     "$here/merge-strict.py" --srctree "$srctree" --objtree "$merge" \
