@@ -16,6 +16,7 @@
 #include "log.h"
 #include "number.h"
 #include "report.h"
+#include "sysfs_parse.h"
 #include "text_escape.h"
 
 namespace xa {
@@ -28,6 +29,7 @@ struct Options {
     std::optional<Role> role;
     unsigned jobs = 0;
     std::string vendor_dir;
+    std::optional<std::string> kernel;
 };
 
 enum OptionId {
@@ -37,11 +39,12 @@ enum OptionId {
     opt_dry_run,
     opt_jobs,
     opt_vendor_dir,
+    opt_kernel,
     opt_help
 };
 
 // Which options a subcommand takes.
-enum : unsigned { k_json = 1, k_root = 2, k_role = 4, k_dry_run = 8, k_jobs = 16 };
+enum : unsigned { k_json = 1, k_root = 2, k_role = 4, k_dry_run = 8, k_jobs = 16, k_kernel = 32 };
 
 void usage_error(const char* cmd, const std::string& what) {
     std::fprintf(stderr, "xen-autoload %s: %s (see xen-autoload --help)\n", cmd, what.c_str());
@@ -56,6 +59,7 @@ int parse(int argc, char** argv, unsigned allowed, const char* synopsis, Options
         {"dry-run", no_argument, nullptr, opt_dry_run},
         {"jobs", required_argument, nullptr, opt_jobs},
         {"vendor-dir", required_argument, nullptr, opt_vendor_dir},
+        {"kernel", required_argument, nullptr, opt_kernel},
         {"help", no_argument, nullptr, opt_help},
         {nullptr, 0, nullptr, 0},
     };
@@ -125,6 +129,14 @@ int parse(int argc, char** argv, unsigned allowed, const char* synopsis, Options
                 std::free(abs);
                 break;
             }
+            case opt_kernel:
+                if (refuse(k_kernel)) return kExitUsage;
+                o.kernel = parse_kernel_release(optarg);
+                if (!o.kernel) {
+                    usage_error(cmd, "--kernel: not a kernel release: " + quote_text(optarg));
+                    return kExitUsage;
+                }
+                break;
             case opt_help:
                 std::printf("usage: xen-autoload %s\n", synopsis);
                 return kExitOk;
@@ -142,6 +154,11 @@ int parse(int argc, char** argv, unsigned allowed, const char* synopsis, Options
         usage_error(cmd, "--root: not a readable directory: '" + o.root + "'");
         return kExitUsage;
     }
+    if (o.kernel && !SysRoot(o.root).exists("lib/modules/" + *o.kernel)) {
+        usage_error(cmd, "--kernel: no module tree " +
+                             quote_text(SysRoot(o.root).path("lib/modules/" + *o.kernel)));
+        return kExitUsage;
+    }
     return -1;
 }
 
@@ -156,7 +173,7 @@ void print_json(const nlohmann::ordered_json& j) { std::printf("%s\n", json_text
 // prepare() with the CLI's error handling; nullopt with EXIT set on error.
 std::optional<Context> prepare_or_report(const Options& o, int& exit_code) {
     try {
-        return prepare(SysRoot(o.root), o.role, policy_dirs(o));
+        return prepare(SysRoot(o.root), o.role, policy_dirs(o), o.kernel);
     } catch (const ConfigError& e) {
         log_error(e.what());
         exit_code = kExitUsage;
@@ -174,9 +191,9 @@ struct PlanView {
     int (*exit_code)(const Plan&);
 };
 
-int show_plan(int argc, char** argv, const char* synopsis, const PlanView& view) {
+int show_plan(int argc, char** argv, unsigned allowed, const char* synopsis, const PlanView& view) {
     Options o;
-    if (const int rc = parse(argc, argv, k_json | k_root | k_role, synopsis, o); rc >= 0) return rc;
+    if (const int rc = parse(argc, argv, allowed, synopsis, o); rc >= 0) return rc;
     int exit_code = kExitOk;
     const auto ctx = prepare_or_report(o, exit_code);
     if (!ctx) return exit_code;
@@ -220,7 +237,8 @@ int cmd_detect(int argc, char** argv) {
 }
 
 int cmd_plan(int argc, char** argv) {
-    return show_plan(argc, argv, "plan [--json] [--root DIR] [--role ROLE]",
+    return show_plan(argc, argv, k_json | k_root | k_role | k_kernel,
+                     "plan [--json] [--root DIR] [--role ROLE] [--kernel RELEASE]",
                      {plan_json, plan_text, [](const Plan&) { return kExitOk; }});
 }
 
@@ -275,10 +293,10 @@ int cmd_load(int argc, char** argv) {
 }
 
 int cmd_status(int argc, char** argv) {
-    return show_plan(argc, argv, "status [--json] [--root DIR] [--role ROLE]",
-                     {status_json, status_text, [](const Plan& plan) {
-                          return status_complete(plan) ? kExitOk : kExitFailed;
-                      }});
+    return show_plan(
+        argc, argv, k_json | k_root | k_role, "status [--json] [--root DIR] [--role ROLE]",
+        {status_json, status_text,
+         [](const Plan& plan) { return status_complete(plan) ? kExitOk : kExitFailed; }});
 }
 
 }  // namespace xa

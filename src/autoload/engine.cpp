@@ -15,11 +15,17 @@ Platform detect(const SysRoot& root) {
     return detect_platform(root, &cpuid);
 }
 
-Context prepare(const SysRoot& root, std::optional<Role> role_override, const PolicyDirs& dirs) {
-    Context ctx{root, {}, {}, Role::none, {}};
+Context prepare(const SysRoot& root, std::optional<Role> role_override, const PolicyDirs& dirs,
+                const std::optional<std::string>& kernel_override) {
+    Context ctx{root, {}, {}, Role::none, {}, true};
     ctx.policy = load_policy(root, dirs);
     ctx.platform = detect(root);
     ctx.role = role_override ? *role_override : effective_role(ctx.platform.role, ctx.policy);
+    if (kernel_override) {
+        ctx.kernel = *kernel_override;
+        ctx.running_kernel = ctx.platform.kernel == kernel_override;
+        return ctx;
+    }
     if (!ctx.platform.kernel)
         throw std::runtime_error("cannot tell the kernel release: " +
                                  root.path("proc/sys/kernel/osrelease") + " is missing or invalid");
@@ -36,7 +42,7 @@ Plan make_plan_for(const Context& ctx) {
         plan.tree = ctx.root.path("lib/modules/" + ctx.kernel);
         return plan;
     }
-    const KmodIndex index(ctx.root, ctx.kernel);
+    const KmodIndex index(ctx.root, ctx.kernel, ctx.running_kernel);
     Plan plan = make_plan(ctx.role, ctx.policy, index);
     if (!index.tree_present())
         plan.warnings.push_back("no module tree at " + index.tree() + " (no modules.dep)");
@@ -53,6 +59,9 @@ LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& op
     if (!opts.dry_run && !ctx.root.is_live())
         throw std::logic_error("refusing to insert modules for a tree under --root " +
                                ctx.root.root() + ": use --dry-run");
+    if (!opts.dry_run && !ctx.running_kernel)
+        throw std::logic_error("refusing to insert modules of kernel " + ctx.kernel +
+                               ", which is not the running one");
     return execute_plan(plan, kmod_inserter_factory(ctx.root, ctx.kernel), opts);
 }
 

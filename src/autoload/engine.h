@@ -24,11 +24,16 @@ struct Context {
     Policy policy;
     Role role = Role::none;  // effective: the override, or detected + driver-domain mode
     std::string kernel;      // release whose lib/modules tree is used
+    // KERNEL is the one running (or captured) in ROOT: its loaded modules count. False when
+    // planning for another release (an initramfs built for a newly installed kernel).
+    bool running_kernel = true;
 };
 
 // Throws ConfigError (exit 2) for policy errors, std::runtime_error when the kernel release
-// cannot be found.
-Context prepare(const SysRoot& root, std::optional<Role> role_override, const PolicyDirs& dirs);
+// cannot be found. KERNEL_OVERRIDE: plan for that release's lib/modules tree instead of the
+// running one (its modules then count as not loaded).
+Context prepare(const SysRoot& root, std::optional<Role> role_override, const PolicyDirs& dirs,
+                const std::optional<std::string>& kernel_override = std::nullopt);
 
 Plan make_plan_for(const Context& ctx);
 
@@ -36,7 +41,8 @@ Plan make_plan_for(const Context& ctx);
 // only when there is a deny rule to resolve. Returns "" or one line naming path and errno.
 std::string write_deny_list_for(const Context& ctx, const std::string& path);
 
-// Refuses (std::logic_error) a real load under a root other than the live system.
+// Refuses (std::logic_error) a real load under a root other than the live system, or for
+// a kernel other than the running one.
 LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts);
 
 // Logs one line per module (warnings for failed optional modules, errors for required ones),

@@ -21,7 +21,8 @@ constexpr Subcommand kSubcommands[] = {
     {"detect", xa::cmd_detect,
      "detect [--json] [--root DIR]: hypervisor, role, guest type, evidence"},
     {"plan", xa::cmd_plan,
-     "plan [--json] [--root DIR] [--role ROLE]: what load would do (read-only)"},
+     "plan [--json] [--root DIR] [--role ROLE] [--kernel RELEASE]: what load would do "
+     "(read-only)"},
     {"load", xa::cmd_load,
      "load [--dry-run] [--jobs N] [--role ROLE] [--root DIR] [--json]: load the role's modules"},
     {"status", xa::cmd_status,

@@ -190,7 +190,7 @@ std::set<std::string> read_loaded_modules(const SysRoot& root) {
     return loaded;
 }
 
-KmodIndex::KmodIndex(const SysRoot& root, std::string kver)
+KmodIndex::KmodIndex(const SysRoot& root, std::string kver, bool count_loaded)
     : kver_(std::move(kver)), tree_(root.path("lib/modules/" + kver_)) {
     tree_present_ = root.exists("lib/modules/" + kver_ + "/modules.dep");
     const std::set<std::string> root_blacklist = check_root_tree(root, kver_);
@@ -211,7 +211,7 @@ KmodIndex::KmodIndex(const SysRoot& root, std::string kver)
             if (is_valid_module_name(line)) builtin_.insert(normalize_module_name(line));
         }
     }
-    loaded_ = read_loaded_modules(root);
+    if (count_loaded) loaded_ = read_loaded_modules(root);
     if (kmod_config_iter* it = kmod().config_get_blacklists(ctx_)) {
         while (kmod().config_iter_next(it)) {
             if (const char* k = kmod().config_iter_get_key(it))

@@ -62,7 +62,9 @@ std::set<std::string> read_loaded_modules(const SysRoot& root);
 
 class KmodIndex final : public ModuleIndex {
   public:
-    KmodIndex(const SysRoot& root, std::string kver);
+    // COUNT_LOADED false: KVER is not the kernel running in ROOT, so nothing of it is loaded
+    // (ROOT's loaded modules belong to another kernel).
+    KmodIndex(const SysRoot& root, std::string kver, bool count_loaded = true);
     ~KmodIndex() override;
     KmodIndex(const KmodIndex&) = delete;
     KmodIndex& operator=(const KmodIndex&) = delete;

@@ -44,7 +44,9 @@ mkfs.ext4 -q -F -L xa-test-root -d "$(readlink -f "$tmp/lower")" "$tmp/root.img"
 mount -o loop "$tmp/root.img" "$tmp/merged"
 root=$tmp/merged
 kver=$(basename "$(find "$root/usr/lib/modules" -mindepth 1 -maxdepth 1 -type d | sort -V | tail -n1)")
-echo "kernel in the root: $kver"
+echo "kernel in the root: $kver, running: $(uname -r)"
+check "the root's kernel is not the running one (the hooks must plan for the image's)" \
+    test ! -e "$root/usr/lib/modules/$(uname -r)"
 
 # 2. Install the project as the packages do (debhelper: prefix /usr, sysconfdir /etc). The
 # build under test must have been configured that way (the policy directory is compiled
@@ -60,8 +62,12 @@ if ! grep -qx 'CMAKE_INSTALL_PREFIX:PATH=/usr' "$build/CMakeCache.txt" ||
 fi
 DESTDIR=$root cmake --install "$inst_build" >"$tmp/install.log"
 check "cmake --install into the root" test -x "$root/usr/sbin/xen-autoload"
-# A policy with a deny rule: the denied module must stay out of every image.
-echo "deny xen-scsiback" >"$root/etc/xen-autoload/test-deny.conf"
+# A policy with a deny rule: the denied module must stay out of every image. It names the
+# module by its alias, which only the tree of the image's kernel resolves (xen_scsiback):
+# the chroot runs the host's kernel, whose release has no tree in the root, so this holds
+# only when the hooks plan for the kernel being built (mkinitramfs's ${version}, dracut's
+# $kernel), not for the running one.
+echo "deny xen-backend:vscsi" >"$root/etc/xen-autoload/test-deny.conf"
 
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
@@ -172,6 +178,24 @@ for mode in no-hostonly hostonly; do
     check "dracut-$mode: has the pre-udev hook" grep -qE '^usr/lib/dracut/hooks/pre-udev/00-xen-autoload-early.sh$' \
         "$tmp/list-dracut-$mode.norm"
 done
+
+# 4b. A policy the program refuses fails the image build, loudly: the generator exits
+# non-zero and its output carries the program's message naming the file (the hooks used
+# to throw stderr away and build an image without the role's drivers).
+echo "frobnicate xen-netback" >"$root/etc/xen-autoload/zz-broken.conf"
+if in_root mkinitramfs -d /etc/initramfs-tools-dep -o /tmp/initrd-broken.img "$kver" >"$tmp/mkinitramfs-broken.log" 2>&1; then
+    echo "FAIL: mkinitramfs with a broken policy built an image" >&2
+    fails=$((fails + 1))
+else
+    check "mkinitramfs with a broken policy fails naming the file" grep -q 'zz-broken.conf' "$tmp/mkinitramfs-broken.log"
+fi
+if in_root dracut --force --no-hostonly --kver "$kver" /tmp/dracut-broken.img >"$tmp/dracut-broken.log" 2>&1; then
+    echo "FAIL: dracut with a broken policy built an image" >&2
+    fails=$((fails + 1))
+else
+    check "dracut with a broken policy fails naming the file" grep -q 'zz-broken.conf' "$tmp/dracut-broken.log"
+fi
+rm -f "$root/etc/xen-autoload/zz-broken.conf"
 
 # 5. The deny list against the real udev: the daemon (from the installed package, --once
 # --dry-run on a dom0 fixture whose policy denies xen-scsiback) writes

@@ -148,6 +148,46 @@ TEST(KmodTreeCli, DryRunLoadUnderRootAndRefusalWithout) {
     EXPECT_NE(r.err.find("only with --dry-run"), std::string::npos) << r.err;
 }
 
+// plan --kernel: the tree of a kernel that is not the running one (an initramfs built for a
+// newly installed kernel). Aliases resolve in that tree, and the root's loaded modules
+// belong to the running kernel, so none counts as loaded.
+TEST(KmodTreeCli, PlanForAnotherKernelUsesItsTreeAndNoLoadedState) {
+    test::TempDir t;
+    const std::string k = kver();
+    test::link_module_tree(tree_root() + "/lib/modules/" + k, t.path() + "/lib/modules/" + k);
+    t.write("proc/sys/kernel/osrelease", "6.99.0-running\n");  // no tree of its own
+    t.write("proc/modules", "xen_netback 20480 0 - Live 0x0\n");
+    t.write("etc/xen-autoload/t.conf", "require dom0 xen-backend:vif\ndeny xen-backend:vbd\n");
+    auto r = test::run_cli({"plan", "--json", "--root", t.path(), "--role", "dom0", "--kernel", k,
+                            "--vendor-dir", t.path()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["kernel"], k);
+    ASSERT_EQ(j["modules"].size(), 1U) << r.out;
+    EXPECT_EQ(j["modules"][0]["name"], "xen_netback");
+    EXPECT_EQ(j["modules"][0]["state"], "loadable");  // loaded in the running kernel only
+    EXPECT_EQ(j["modules"][0]["action"], "load");
+    // Without --kernel: the running release, which has no tree here.
+    r = test::run_cli(
+        {"plan", "--json", "--root", t.path(), "--role", "dom0", "--vendor-dir", t.path()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["kernel"], "6.99.0-running");
+    // A release without a tree, or not a release at all: usage errors naming the option.
+    r = test::run_cli({"plan", "--root", t.path(), "--kernel", "6.99.0-running"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--kernel: no module tree '" + t.path() + "/lib/modules/6.99.0-running'"),
+              std::string::npos)
+        << r.err;
+    r = test::run_cli({"plan", "--root", t.path(), "--kernel", "../../etc"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--kernel: not a kernel release: '../../etc'"), std::string::npos)
+        << r.err;
+    r = test::run_cli({"status", "--root", t.path(), "--kernel", k});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("option not taken by this command: '--kernel'"), std::string::npos)
+        << r.err;
+}
+
 TEST(KmodTreeCli, StatusOnAFreshTreeIsIncomplete) {
     const auto r = test::run_cli({"status", "--json", "--root", tree_root(), "--role", "dom0",
                                   "--vendor-dir", std::string(XA_SOURCE_DIR) + "/config"});

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2154 # initdir and moddir are set by dracut
+# shellcheck disable=SC2154 # initdir, moddir and kernel are set by dracut
 # dracut module of xen-autoload: the same content as the initramfs-tools hook (program,
 # libraries, policy, udev rules, the Xen modules the policy names plus the frontends) and
 # the same early load, as a pre-udev hook so that xen-pciback claims the devices listed in
@@ -19,18 +19,28 @@ depends() {
     return 0
 }
 
-# The modules the policy asks for in ROLE (names only, [A-Za-z0-9_-]; denied ones left out).
-xa_policy_modules() {
-    /usr/sbin/xen-autoload plan --json --role "$1" 2> /dev/null | tr -d '\n' | sed 's/[{}]/\n/g' \
+# The modules the policy asks for in ROLE (names only, [A-Za-z0-9_-]; denied ones left
+# out), planned for the kernel of this image ($kernel, maybe not the running one). A plan
+# that fails (a policy error) fails the image with the program's message, as the
+# initramfs-tools hook does: an image without the role's drivers would boot without them.
+xa_plan_names() {
+    printf '%s' "$1" | tr -d '\n' | sed 's/[{}]/\n/g' \
         | grep -v '"state": *"denied"' \
         | sed -n 's/.*"name": *"\([A-Za-z0-9_-]*\)".*/\1/p'
 }
 
 installkernel() {
-    local role
+    local role json err
     local -a mods=(xen-blkfront xen-netfront xen-scsifront xen-pcifront)
     for role in dom0 domU driver-domain; do
-        mapfile -t -O "${#mods[@]}" mods < <(xa_policy_modules "$role")
+        err=$(mktemp)
+        if ! json=$(/usr/sbin/xen-autoload plan --json --kernel "$kernel" --role "$role" 2> "$err"); then
+            derror "xen-autoload: cannot plan the $role modules for kernel $kernel: $(cat "$err")"
+            rm -f "$err"
+            return 1
+        fi
+        rm -f "$err"
+        mapfile -t -O "${#mods[@]}" mods < <(xa_plan_names "$json")
     done
     # hostonly='': --hostonly would keep only modules loaded on the build host; these are
     # needed on the other kinds of boot of the same image. Missing names are skipped.
