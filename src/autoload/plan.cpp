@@ -51,7 +51,10 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
     plan.role = role;
     plan.kernel = index.kernel();
     plan.tree = index.tree();
-    if (policy.files.empty()) plan.warnings.emplace_back("no policy file found: nothing to load");
+    if (policy.files.empty()) {
+        plan.no_policy = true;
+        plan.warnings.emplace_back("no policy file found: nothing to load");
+    }
     std::set<std::string> planned;  // resolved names already in the plan
     // Deny rules resolved like the requests: "deny netbk" denies xen_netback.
     const DeniedModules denied(policy, &index);

@@ -39,6 +39,9 @@ struct Plan {
     std::string tree;
     std::vector<PlanEntry> modules;
     std::vector<std::string> warnings;  // plan-wide (no module tree, no policy files...)
+    // No policy file at all (role none aside): nothing is required, so nothing would load;
+    // status calls that incomplete rather than "complete".
+    bool no_policy = false;
 };
 
 Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index);

@@ -92,6 +92,7 @@ std::string load_text(const LoadReport& report) {
 }
 
 bool status_complete(const Plan& plan) {
+    if (plan.no_policy) return false;
     for (const PlanEntry& e : plan.modules) {
         if (e.loaded_although_denied) return false;
         const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
@@ -117,12 +118,14 @@ json status_json(const Plan& plan) {
     return {{"role", role_name(plan.role)},
             {"kernel", plan.kernel},
             {"complete", status_complete(plan)},
+            {"warnings", plan.warnings},
             {"modules", std::move(mods)}};
 }
 
 std::string status_text(const Plan& plan) {
     std::string s = "role " + std::string(role_name(plan.role)) + ", kernel " + plan.kernel + ": " +
                     (status_complete(plan) ? "complete" : "INCOMPLETE") + "\n";
+    for (const std::string& w : plan.warnings) s += "warning: " + w + "\n";
     for (const PlanEntry& e : plan.modules) {
         const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
         s += std::string(e.loaded_although_denied

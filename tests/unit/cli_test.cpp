@@ -135,6 +135,25 @@ TEST(Cli, HelpAndVersion) {
         EXPECT_NE(r.out.find(c), std::string::npos);
 }
 
+// No policy file at all in a role that loads modules: nothing is required, which is not
+// "complete" (the shipped default.conf is gone): a warning and exit 1.
+TEST(Cli, StatusWithoutAnyPolicyIsIncomplete) {
+    test::TempDir t;
+    t.write("vendor/README", "no policy here\n");
+    const auto r = run_cli({"status", "--json", "--root", fixture("pv-dom0-after-xenfs"),
+                            "--vendor-dir", t.path() + "/vendor"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["role"], "dom0");
+    EXPECT_EQ(j["complete"], false);
+    EXPECT_EQ(j["warnings"][0], "no policy file found: nothing to load");
+    const auto text = run_cli({"status", "--root", fixture("pv-dom0-after-xenfs"), "--role", "domU",
+                               "--vendor-dir", t.path() + "/vendor"});
+    EXPECT_EQ(text.exit_code, 1) << text.err;
+    EXPECT_NE(text.out.find("INCOMPLETE\nwarning: no policy file found"), std::string::npos)
+        << text.out;
+}
+
 TEST(Cli, StatusCompleteForRoleNone) {
     const auto r = run_cli({"status", "--root", fixture("kvm-guest"), "--vendor-dir", kVendor});
     EXPECT_EQ(r.exit_code, 0) << r.err;
