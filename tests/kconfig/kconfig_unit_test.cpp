@@ -189,6 +189,19 @@ TEST(KconfigRender, TextAndJson) {
     EXPECT_EQ(kconfig_verdict_json(v, "")["works"], true);
 }
 
+TEST(KconfigRender, KernelVersionIsEscapedInText) {
+    // The header's version is file contents (found by fuzz/fuzz_kconfig.cpp): a terminal
+    // escape or a newline in it must not reach the text output raw; JSON keeps the bytes.
+    auto v = check_kernel_config(
+        parse_ok("# Linux/x86 6.1\x1b[2J\t Kernel Configuration\nCONFIG_XEN=y\n"), "f");
+    EXPECT_EQ(v.kernel_version, "6.1\x1b[2J\t");
+    const std::string text = kconfig_verdict_text(v, "", false);
+    EXPECT_NE(text.find("Kernel config: f (Linux 6.1\\x1b[2J\\x09)\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find('\033'), std::string::npos);
+    EXPECT_EQ(text.find('\t'), std::string::npos);
+    EXPECT_EQ(kconfig_verdict_json(v, "")["kernel_version"], "6.1\x1b[2J\t");
+}
+
 class KconfigFiles : public ::testing::Test {
   protected:
     void SetUp() override {
