@@ -64,17 +64,21 @@ tsan() {
 }
 step tsan-loader tsan
 
-# 4. Fuzzers (clang, libFuzzer + ASan/UBSan), 20 s each from the seed corpus.
+# 4. Fuzzers (clang, libFuzzer + ASan/UBSan): every target in fuzz/CMakeLists.txt, 10 s
+# each by default from its seed corpus (fuzz/corpus/NAME) and the corpus the runs before
+# grew ($XA_OUT/fuzz-corpus/NAME).
+fuzz_targets=(policy sysfs uevent kconfig modalias json)
 fuzz() {
     cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_WERROR=ON -DBUILD_TESTING=OFF \
         -DCMAKE_CXX_COMPILER=clang++ -DXA_FUZZ=ON -DXA_SANITIZE=address,undefined \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-        nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" --target fuzz_policy fuzz_sysfs || return 1
+        nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" \
+            --target "${fuzz_targets[@]/#/fuzz_}" || return 1
     local t corpus
-    for t in policy sysfs; do
+    for t in "${fuzz_targets[@]}"; do
         corpus=$XA_OUT/fuzz-corpus/$t
         mkdir -p "$corpus"
-        "$XA_OUT/build-fuzz/fuzz/fuzz_$t" -max_total_time="${XA_FUZZ_SECONDS:-20}" -timeout=10 \
+        "$XA_OUT/build-fuzz/fuzz/fuzz_$t" -max_total_time="${XA_FUZZ_SECONDS:-10}" -timeout=10 \
             "$corpus" "$XA_TOP/fuzz/corpus/$t" || return 1
     done
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "json_text.h"
+#include "text_escape.h"
 
 namespace xa {
 
@@ -131,7 +132,8 @@ nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::
 
 std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& asked, bool colour) {
     std::string out = "Kernel config: " + v.origin;
-    if (!v.kernel_version.empty()) out += " (Linux " + v.kernel_version + ")";
+    // The version is the config file's bytes: escaped (text_escape.h), never a raw ESC.
+    if (!v.kernel_version.empty()) out += " (Linux " + escape_text(v.kernel_version) + ")";
     out += "\n";
     for (const auto& r : v.roles) {
         if (!asked.empty() && r.name != asked) continue;

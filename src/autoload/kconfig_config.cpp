@@ -39,6 +39,10 @@ bool valid_symbol(std::string_view s) {
 
 std::string shorten(std::string_view line) { return escape_text(line, 80); }
 
+void unset(std::map<std::string, std::string, std::less<>>& values, std::string_view symbol) {
+    if (const auto it = values.find(symbol); it != values.end()) values.erase(it);
+}
+
 class Fd {
   public:
     explicit Fd(int fd = -1) : fd_(fd) {}
@@ -216,7 +220,16 @@ std::optional<KernelConfig> KernelConfig::parse(std::string_view text, const std
                     config.kernel_version_ = std::string(rest.substr(0, rest.find(' ')));
                 }
             }
-            continue;  // "# CONFIG_X is not set" means the same as absent
+            // "# CONFIG_X is not set" means the same as absent, and like every line it
+            // overrides an earlier one for X (a fragment appended to a config).
+            constexpr std::string_view kNotSetHead = "# CONFIG_", kNotSet = " is not set";
+            if (line.size() > kNotSetHead.size() + kNotSet.size() &&
+                line.starts_with(kNotSetHead) && line.ends_with(kNotSet)) {
+                const std::string_view symbol = line.substr(
+                    kNotSetHead.size(), line.size() - kNotSetHead.size() - kNotSet.size());
+                if (valid_symbol(symbol)) unset(config.values_, symbol);
+            }
+            continue;
         }
         std::size_t eq = line.find('=');
         std::string_view symbol =
@@ -228,7 +241,10 @@ std::optional<KernelConfig> KernelConfig::parse(std::string_view text, const std
             return std::nullopt;
         }
         std::string_view value = line.substr(eq + 1);
-        if (value == "n") continue;  // old configs wrote CONFIG_X=n
+        if (value == "n") {  // old configs wrote CONFIG_X=n
+            unset(config.values_, symbol.substr(kPrefix.size()));
+            continue;
+        }
         config.values_.insert_or_assign(std::string(symbol.substr(kPrefix.size())),
                                         std::string(value));
     }

@@ -24,6 +24,8 @@ class KernelConfig {
   public:
     // Parses .config text. Accepts `CONFIG_X=VALUE`, `# CONFIG_X is not set`, comments and
     // blank lines; anything else is an error naming ORIGIN, the line number and the line.
+    // As in the kernel's own reader, a later line for a symbol overrides an earlier one
+    // (a fragment appended to a config): `CONFIG_X=n` and `# CONFIG_X is not set` unset X.
     // Returns std::nullopt and sets *error on failure.
     static std::optional<KernelConfig> parse(std::string_view text, const std::string& origin,
                                              std::string* error);

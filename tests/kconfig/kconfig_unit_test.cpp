@@ -55,6 +55,29 @@ TEST(KconfigParse, StatesAndHeader) {
     EXPECT_EQ(c.value("LOCALVERSION"), "\"-x\"");
 }
 
+TEST(KconfigParse, ALaterLineOverridesAnEarlierOne) {
+    // A fragment appended to a config (found by fuzz/fuzz_kconfig.cpp): the last line for a
+    // symbol decides, as in the kernel's reader, also when it unsets the symbol.
+    auto c = parse_ok(
+        "CONFIG_XEN=y\nCONFIG_XEN_DOM0=y\nCONFIG_XENFS=y\nCONFIG_XEN_PVH=y\n"
+        "# fragment\nCONFIG_XEN_DOM0=n\n# CONFIG_XENFS is not set\nCONFIG_XEN_PVH=m\n"
+        "CONFIG_XEN_DOM0=m\n");
+    EXPECT_EQ(c.state("XEN"), KconfigState::builtin);
+    EXPECT_EQ(c.state("XEN_DOM0"), KconfigState::module);
+    EXPECT_EQ(c.state("XENFS"), KconfigState::missing);
+    EXPECT_EQ(c.value("XENFS"), "");
+    EXPECT_EQ(c.state("XEN_PVH"), KconfigState::module);
+    EXPECT_EQ(c.size(), 3u);
+    EXPECT_EQ(parse_ok("CONFIG_A=y\nCONFIG_XEN=y\nCONFIG_XEN=n\n").state("XEN"),
+              KconfigState::missing);
+    // Only the exact form unsets; other comments mentioning a symbol are comments.
+    auto d = parse_ok("CONFIG_XEN=y\n# CONFIG_XEN is not set, see below\n#CONFIG_XEN is not set\n");
+    EXPECT_EQ(d.state("XEN"), KconfigState::builtin);
+    std::string error;
+    EXPECT_FALSE(KernelConfig::parse("CONFIG_XEN=y\n# CONFIG_XEN is not set\n", "f", &error));
+    EXPECT_EQ(error, "f: no CONFIG_ symbol set: not a kernel config");
+}
+
 TEST(KconfigParse, BadLineNamesFileLineAndValue) {
     std::string error;
     auto c = KernelConfig::parse("CONFIG_A=y\nXEN=y\n", "my.config", &error);
@@ -164,6 +187,19 @@ TEST(KconfigRender, TextAndJson) {
     EXPECT_EQ(j["roles"]["dom0"]["required"][0]["state"], "enabled");
     EXPECT_TRUE(kconfig_verdict_json(v, "")["role"].is_null());
     EXPECT_EQ(kconfig_verdict_json(v, "")["works"], true);
+}
+
+TEST(KconfigRender, KernelVersionIsEscapedInText) {
+    // The header's version is file contents (found by fuzz/fuzz_kconfig.cpp): a terminal
+    // escape or a newline in it must not reach the text output raw; JSON keeps the bytes.
+    auto v = check_kernel_config(
+        parse_ok("# Linux/x86 6.1\x1b[2J\t Kernel Configuration\nCONFIG_XEN=y\n"), "f");
+    EXPECT_EQ(v.kernel_version, "6.1\x1b[2J\t");
+    const std::string text = kconfig_verdict_text(v, "", false);
+    EXPECT_NE(text.find("Kernel config: f (Linux 6.1\\x1b[2J\\x09)\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find('\033'), std::string::npos);
+    EXPECT_EQ(text.find('\t'), std::string::npos);
+    EXPECT_EQ(kconfig_verdict_json(v, "")["kernel_version"], "6.1\x1b[2J\t");
 }
 
 class KconfigFiles : public ::testing::Test {
