@@ -29,6 +29,7 @@ install_tool() {
 xa_cache_build --check has_tool "gitlab-ci-local-$version" "$prefix" install_tool
 
 cd "$XA_TOP"
-args=(--force-shell-executor --shell-isolation)
+# The jobs use this run's cache (the file's XA_CACHE is the default one).
+args=(--force-shell-executor --shell-isolation --variable "XA_CACHE=$XA_CACHE")
 if [ $# -gt 0 ] && [[ $1 != -* ]]; then args+=(--needs); fi
 exec "$bin" "${args[@]}" "$@"

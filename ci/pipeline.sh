@@ -48,9 +48,41 @@ if [[ " $* " == *" kernel "* ]] && [ "$1" != kernel ]; then
     xa_say "stage kernel: build phase started in the background (log $kernel_log)"
 fi
 
+# Stages build and packages, when both run, run as the jobs build and packages of
+# .gitlab-ci.yml through gitlab-ci-local (ci/gitlab-local.sh: shell executor, each job in
+# its own copy of the checkout, the build job's artifacts passed to the packages job, which
+# checks they arrived, and both jobs' artifacts copied back into out/ for the later stages):
+# the job graph distributions run on GitLab, exercised by every run. XA_GITLAB_LOCAL=0 runs
+# the two stage scripts directly instead.
+via_gitlab=0
+if [ "${XA_GITLAB_LOCAL:-1}" != 0 ] && [[ " $* " == *" build packages "* ]]; then via_gitlab=1; fi
+gitlab_rc=''
+
 # run_stage NAME: one stage in the foreground; kernel joins its background build phase.
 run_stage() {
     local stage=$1 rc=0
+    if [ "$via_gitlab" = 1 ] && { [ "$stage" = build ] || [ "$stage" = packages ]; }; then
+        if [ -z "$gitlab_rc" ]; then
+            xa_say "stages build and packages: the GitLab jobs, through gitlab-ci-local (log out/gitlab-ci-local.log)"
+            gitlab_rc=0
+            mkdir -p "$XA_OUT"
+            "$here/gitlab-local.sh" build packages 2>&1 | tee "$XA_OUT/gitlab-ci-local.log" ||
+                gitlab_rc=$?
+            # Both jobs' checks came back as artifacts (when: always), and none failed: a
+            # failure gitlab-ci-local did not report is still a failure.
+            local f
+            for f in build packages gitlab-artifacts; do
+                if [ ! -s "$XA_OUT/report/$f.checks" ]; then
+                    xa_say "stages build and packages: no $f checks came back from the GitLab jobs"
+                    gitlab_rc=1
+                elif jq -se 'any(.[]; .result=="fail")' "$XA_OUT/report/$f.checks" >/dev/null; then
+                    gitlab_rc=1
+                fi
+            done
+        fi
+        # build: the two jobs' result; packages: done with build, the same result.
+        return "$gitlab_rc"
+    fi
     if [ "$stage" = kernel ] && [ -n "$kernel_bg" ]; then
         xa_say "stage kernel: waiting for the background build phase"
         wait "$kernel_bg" || rc=$?
