@@ -285,7 +285,7 @@ class Daemon {
                         if (++dropped <= 10 || dropped % 1000 == 0)
                             log_warning("daemon: dropped uevent message #" +
                                         std::to_string(dropped) + ": " + r.why);
-                        if (r.why == "receive queue overflowed") coldplug(ctx);
+                        if (r.lost_events) coldplug(ctx);
                         continue;
                     }
                     const Uevent& ev = *r.event;

@@ -139,8 +139,9 @@ UeventMonitor::Received UeventMonitor::receive() {
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return r;
         r.kind = Received::Kind::dropped;
-        r.why = errno == ENOBUFS ? "receive queue overflowed"
-                                 : std::string("recvmsg failed: ") + std::strerror(errno);
+        r.lost_events = errno == ENOBUFS;
+        r.why = r.lost_events ? "receive queue overflowed"
+                              : std::string("recvmsg failed: ") + std::strerror(errno);
         return r;
     }
     r.kind = Received::Kind::dropped;

@@ -42,6 +42,8 @@ class UeventMonitor {
         enum class Kind { event, dropped, none } kind = Kind::none;
         std::optional<Uevent> event;  // when kind == event
         std::string why;              // when dropped: "sender port 4242 is not the kernel"
+        // When dropped: the kernel dropped events (ENOBUFS), which ones is unknown: rescan.
+        bool lost_events = false;
     };
 
     // Opens and binds the socket (non-blocking, close-on-exec, SO_PASSCRED); GROUPS is the
@@ -58,7 +60,7 @@ class UeventMonitor {
 
     // Reads one datagram if there is one (never blocks): kind none when the queue is empty.
     // ENOBUFS (the kernel dropped events because we were slow) is reported as dropped with
-    // why "receive queue overflowed", so the caller can rescan.
+    // lost_events set, so the caller can rescan.
     Received receive();
 
   private:
