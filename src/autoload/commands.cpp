@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "deadlines.h"
 #include "deny_list.h"
 #include "engine.h"
 #include "json_text.h"
@@ -244,9 +245,12 @@ int cmd_plan(int argc, char** argv) {
 
 int cmd_load(int argc, char** argv) {
     Options o;
-    if (const int rc = parse(
-            argc, argv, k_json | k_root | k_role | k_dry_run | k_jobs,
-            "load [--dry-run] [--jobs N] [--role ROLE] [--root DIR (with --dry-run)] [--json]", o);
+    const std::string synopsis =
+        "load [--dry-run] [--jobs N] [--role ROLE] [--root DIR (with --dry-run)] [--json]\n"
+        "  each module's insertion has a deadline of " +
+        std::to_string(deadlines::kModule.count()) + " s";
+    if (const int rc =
+            parse(argc, argv, k_json | k_root | k_role | k_dry_run | k_jobs, synopsis.c_str(), o);
         rc >= 0)
         return rc;
     if (!o.root.empty() && !o.dry_run) {

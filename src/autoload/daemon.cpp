@@ -75,9 +75,8 @@ void notify(const std::string& text) {
     (void)notify_service_manager(text);
 }
 
-// Time a child gets beyond the module deadline(s) for everything else (index, deny list,
-// logging) before it is killed.
-constexpr std::chrono::milliseconds kChildMargin{std::chrono::seconds(10)};
+// Time a child gets beyond the module deadline(s) for everything else (deadlines.h).
+constexpr std::chrono::milliseconds kChildMargin{deadlines::kChildMargin};
 
 // The long-lived process keeps only the Context (platform, policy: no libkmod) and the
 // sockets; all libkmod and journal work happens in children (forked_task.h says why).
@@ -390,7 +389,19 @@ int cmd_daemon(int argc, char** argv) {
                              optarg);
                 return kExitUsage;
             case opt_help:
-                std::printf("usage: xen-autoload %s\n", synopsis);
+                std::printf(
+                    "usage: xen-autoload %s\n"
+                    "  --dry-run          decide and log, insert nothing\n"
+                    "  --root DIR         read the system below DIR (tests; only with --dry-run)\n"
+                    "  --vendor-dir DIR   the shipped policy from DIR\n"
+                    "  --deny-file PATH   write the deny list to PATH (default %s)\n"
+                    "  --jobs N           parallel insertions (default: CPUs, at most 8)\n"
+                    "  --deadline SECONDS each module's insertion deadline (default %lld; a "
+                    "child process gets %lld s more)\n"
+                    "  --once             exit after start-up instead of watching uevents\n"
+                    "  --debug            debug messages\n",
+                    synopsis, kDenyListPath, static_cast<long long>(deadlines::kModule.count()),
+                    static_cast<long long>(deadlines::kChildMargin.count()));
                 return kExitOk;
             default:
                 std::fprintf(stderr,

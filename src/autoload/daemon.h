@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "deadlines.h"
+
 namespace xa {
 
 struct DaemonOptions {
@@ -20,7 +22,7 @@ struct DaemonOptions {
     std::string deny_path;   // --deny-file PATH (default kDenyListPath)
     bool dry_run = false;    // decide and log, insert nothing
     unsigned jobs = 0;
-    std::chrono::milliseconds module_deadline{std::chrono::seconds(20)};
+    std::chrono::milliseconds module_deadline{deadlines::kModule};
     // Exit after start-up instead of watching (tests, benchmarks).
     bool once = false;
 };

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "deadlines.h"
 #include "plan.h"
 
 namespace xa {
@@ -64,7 +65,7 @@ struct LoadOptions {
     unsigned jobs = 0;  // 0: number of CPUs (at most 8)
     bool dry_run = false;
     // A module's init can hang in the kernel; report and move on after this.
-    std::chrono::milliseconds deadline{std::chrono::seconds(120)};
+    std::chrono::milliseconds deadline{deadlines::kModule};
 };
 
 struct LoadReport {

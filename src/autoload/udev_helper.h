@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "deadlines.h"
 #include "loader.h"
 #include "policy.h"
 
@@ -58,7 +59,7 @@ struct BackendOptions {
     // driver-domain load backends; none and a plain domU load nothing and say why.
     Role role = Role::none;
     bool dry_run = false;
-    std::chrono::milliseconds deadline{std::chrono::seconds(20)};
+    std::chrono::milliseconds deadline{deadlines::kModule};
 };
 
 // Refuses the request when OPTS.role loads no backends; resolves REQ.alias through INDEX,

@@ -72,5 +72,28 @@ for before in xenstored.service xen-init-dom0.service xenconsoled.service xendom
     fi
 done
 
+# The deadline table (src/autoload/deadlines.h): every outer bound is longer than the inner
+# ones it wraps, so the inner one fires first and names the module that hung. The program's
+# numbers come from its own --help.
+module=$("$bin" daemon --help | sed -n 's/.*--deadline SECONDS.*(default \([0-9]*\); a child process gets \([0-9]*\) s more).*/\1/p')
+margin=$("$bin" daemon --help | sed -n 's/.*--deadline SECONDS.*(default \([0-9]*\); a child process gets \([0-9]*\) s more).*/\2/p')
+load_module=$("$bin" load --help | sed -n "s/.*each module's insertion has a deadline of \([0-9]*\) s.*/\1/p")
+start=$(sed -n 's/^TimeoutStartSec=\([0-9]*\)s$/\1/p' "$unit")
+deadline_check() { # NAME OUTER INNER
+    if [ -n "$2" ] && [ -n "$3" ] && [ "$2" -gt "$3" ]; then
+        echo "ok: deadlines: $1 ($2 s > $3 s)"
+    else
+        echo "FAIL: deadlines: $1 ('$2' s is not > '$3' s)" >&2
+        fails=$((fails + 1))
+    fi
+}
+deadline_check "TimeoutStartSec > the daemon's module deadline + child margin" "$start" \
+    "$(( ${module:-0} + ${margin:-0} ))"
+for script in "$src/initramfs-hooks/initramfs-tools/scripts/init-top/00-xen-autoload" \
+    "$src/initramfs-hooks/dracut/90xen-autoload/xen-autoload-early.sh"; do
+    outer=$(sed -n 's/.*timeout \([0-9][0-9]*\) \/usr\/sbin\/xen-autoload load.*/\1/p' "$script")
+    deadline_check "${script##*/}: timeout around load > load's module deadline" "$outer" "$load_module"
+done
+
 [ "$fails" -eq 0 ] || { echo "unit-file-test: $fails check(s) failed" >&2; exit 1; }
 echo "unit-file-test: all checks passed"
