@@ -2,7 +2,7 @@
 # Run .gitlab-ci.yml on this machine with gitlab-ci-local (the npm package, version pinned:
 # 4.60.1 is the newest that runs on Node.js 20), shell executor, each job in its own copy
 # of the checkout (--shell-isolation), artifacts passed between jobs as GitLab does.
-# Usage: ci/gitlab-local.sh [GITLAB-CI-LOCAL ARGS...]
+# Usage: ci/gitlab-local.sh [GITLAB-CI-LOCAL ARGS...]   (env: XA_GITLAB_CONCURRENCY, default 2)
 #   ci/gitlab-local.sh --list            the job graph (jobs, stages, needs)
 #   ci/gitlab-local.sh                   the whole graph (as root, like ci/pipeline.sh)
 #   ci/gitlab-local.sh packages          one job and what it needs (--needs is implied)
@@ -29,7 +29,9 @@ install_tool() {
 xa_cache_build --check has_tool "gitlab-ci-local-$version" "$prefix" install_tool
 
 cd "$XA_TOP"
-# The jobs use this run's cache (the file's XA_CACHE is the default one).
-args=(--force-shell-executor --shell-isolation --variable "XA_CACHE=$XA_CACHE")
+# The jobs use this run's cache (the file's XA_CACHE is the default one). Two jobs at a
+# time on this 2-core machine (the boot matrix would otherwise start nine QEMUs at once).
+args=(--force-shell-executor --shell-isolation --variable "XA_CACHE=$XA_CACHE"
+    --concurrency "${XA_GITLAB_CONCURRENCY:-2}")
 if [ $# -gt 0 ] && [[ $1 != -* ]]; then args+=(--needs); fi
 exec "$bin" "${args[@]}" "$@"
