@@ -34,4 +34,6 @@ cd "$XA_TOP"
 args=(--force-shell-executor --shell-isolation --variable "XA_CACHE=$XA_CACHE"
     --concurrency "${XA_GITLAB_CONCURRENCY:-2}")
 if [ $# -gt 0 ] && [[ $1 != -* ]]; then args+=(--needs); fi
-exec "$bin" "${args[@]}" "$@"
+# Each job has its own layout below its own copy of the checkout: not this shell's out/ or
+# ccache base directory (ci/lib.sh exported them).
+exec env -u XA_OUT -u CCACHE_BASEDIR "$bin" "${args[@]}" "$@"
