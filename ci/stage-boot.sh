@@ -21,8 +21,9 @@
 # Results are read from the serial console markers and the result disk, never from QEMU's
 # exit code. Every boot has a 600 s deadline and one vCPU (measure: two); XA_BOOT_PARALLEL
 # (default 2) boots run at a time. Outputs in $XA_OUT/boot.
-# Usage: ci/stage-boot.sh [BOOT...]   (default: dom0 measure native deny denystale dom0-xakernel
-#        native-xakernel dom0-trixie native-trixie)
+# Usage: ci/stage-boot.sh [BOOT...]   (default: measure dom0-trixie deny dom0 denystale
+#        dom0-xakernel native-trixie native native-xakernel: the longest first, so that two at
+#        a time end together)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -30,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$XA_OUT/boot
 status=0
-[ $# -gt 0 ] || set -- dom0 measure native deny denystale dom0-xakernel native-xakernel dom0-trixie native-trixie
+[ $# -gt 0 ] || set -- measure dom0-trixie deny dom0 denystale dom0-xakernel native-trixie native native-xakernel
 
 # The checks each mode must report: one missing (script died half-way) is a failure.
 # (Read through a nameref in boot_once.)
