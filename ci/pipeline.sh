@@ -41,7 +41,14 @@ if [[ " $* " == *" kernel "* ]] && [ "$1" != kernel ]; then
     mkdir -p "$XA_OUT"
     kernel_start=$(xa_now)
     set -m  # its own process group, so that a failed run can stop all of it
-    nice -n 19 "$here/stage-kernel.sh" --phase build >"$kernel_log" 2>&1 &
+    rm -f "$XA_OUT/kernel-build-phase.end"
+    # The phase's own end time: the join below may come much later.
+    (
+        rc=0
+        nice -n 19 "$here/stage-kernel.sh" --phase build >"$kernel_log" 2>&1 || rc=$?
+        xa_now >"$XA_OUT/kernel-build-phase.end"
+        exit $rc
+    ) &
     kernel_bg=$!
     set +m
     trap stop_kernel_bg EXIT
@@ -88,7 +95,9 @@ run_stage() {
         wait "$kernel_bg" || rc=$?
         kernel_bg=''
         cat "$kernel_log" >&2
-        xa_metric pipeline kernel-build-phase-seconds "$(( $(xa_now) - kernel_start ))" s
+        local end
+        end=$(cat "$XA_OUT/kernel-build-phase.end" 2>/dev/null || xa_now)
+        xa_metric pipeline kernel-build-phase-seconds "$(( end - kernel_start ))" s
         [ $rc -ne 0 ] || "$here/stage-kernel.sh" --phase publish || rc=$?
         return $rc
     fi
