@@ -155,10 +155,13 @@ int parse(int argc, char** argv, unsigned allowed, const char* synopsis, Options
         usage_error(cmd, "--root: not a readable directory: '" + o.root + "'");
         return kExitUsage;
     }
-    if (o.kernel && !SysRoot(o.root).exists("lib/modules/" + *o.kernel)) {
-        usage_error(cmd, "--kernel: no module tree " +
-                             quote_text(SysRoot(o.root).path("lib/modules/" + *o.kernel)));
-        return kExitUsage;
+    if (o.kernel) {
+        const SysRoot root(o.root);
+        const std::string tree = "lib/modules/" + *o.kernel;
+        if (!root.exists(tree)) {
+            usage_error(cmd, "--kernel: no module tree " + quote_text(root.path(tree)));
+            return kExitUsage;
+        }
     }
     return -1;
 }
