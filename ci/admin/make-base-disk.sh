@@ -13,7 +13,10 @@
 #
 # The finished disk is cached: $XA_CACHE/admin-base/FIRMWARE-KEY/ holds disk.img (4 GiB,
 # sparse), dpkg.status (the root's /var/lib/dpkg/status: stage admin resolves what
-# `apt-get install xen-host` needs against it), packages.txt, grub.cfg and build.log. KEY
+# `apt-get install xen-host` needs against it), packages.txt, grub.cfg, build.log, and the
+# CI's PV test guest for the disk's kernel (not on the disk: stage admin hands it to the VM
+# on the repository disk): kernel-release and guest-initrd.img (ci/boot/
+# make-guest-initramfs.sh, the host's busybox-static and the disk's frontend modules). KEY
 # hashes the layout version below, the drop-in, the firmware, the package list and the
 # machine's apt sources. Concurrent runs are safe: the build
 # holds a lock (flock), works in a mktemp directory next to the cache entry and renames it
@@ -35,7 +38,7 @@ packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,linux-image-amd64,initramfs-to
 sources=$(xa_apt_sources)
 # Bump when the disk this script makes changes (layout, boot loader, files written): the key
 # holds it, not this file's text, so comments and messages do not cost a rebuild.
-layout=1
+layout=2
 # XA_ADMIN_INITRAMFS_MODULES=dep: the admin sets MODULES=dep (initramfs-tools.conf(5)) in
 # /etc/initramfs-tools/conf.d/: the image then holds the root device's modules and what
 # our hook adds, not every storage driver. Under TCG on a loaded machine the VM's rebuild
@@ -174,6 +177,16 @@ chroot "$mnt" update-grub >>"$log" 2>&1 || { tail -n 20 "$log" >&2; xa_die "admi
 grep -q "root=UUID=$root_uuid" "$mnt/boot/grub/grub.cfg" ||
     xa_die "admin: grub.cfg does not boot root=UUID=$root_uuid (see $mnt/boot/grub/grub.cfg)"
 grep -q 'console=ttyS0' "$mnt/boot/grub/grub.cfg" || xa_die "admin: grub.cfg lacks the serial console"
+# The PV test guest of boot 2 boots this kernel (the dom0's): its initramfs holds the
+# frontends of exactly this kernel.
+kver=$(dpkg-query --admindir="$mnt/var/lib/dpkg" -W -f='${Depends}' linux-image-amd64 |
+    sed -n 's/^linux-image-\([^ ,|]*\).*/\1/p')
+if [ -z "$kver" ] || [ ! -f "$mnt/boot/vmlinuz-$kver" ]; then
+    xa_die "admin: no kernel release from linux-image-amd64 in the $fw root"
+fi
+echo "$kver" >"$tmp/kernel-release"
+XA_GUEST_BUSYBOX=/bin/busybox "$here/../boot/make-guest-initramfs.sh" "$mnt" "$kver" "$tmp/guest-initrd.img" >>"$log" 2>&1 ||
+    { tail -n 5 "$log" >&2; xa_die "admin: the PV test guest's initramfs for $kver failed"; }
 cp "$mnt/var/lib/dpkg/status" "$tmp/dpkg.status"
 dpkg-query --admindir="$mnt/var/lib/dpkg" -W -f='${Package} ${Version}\n' >"$tmp/packages.txt"
 cp "$mnt/boot/grub/grub.cfg" "$tmp/grub.cfg"

@@ -11,8 +11,9 @@
 #              then apt-get purge xen-autoload xen-host (Xen stays)           -> purged
 #   purged     boot 3: Xen still boots, no file of ours left (against the file list taken
 #              before the install, as piuparts does), no failed unit, no error -> done
-# The repository disk (LABEL=xa-repo, read-only) holds repo/ (flat, signed) and expect.env
-# (V1=, V2=, V2_UPSTREAM=: the versions the host published; APT_INSTALL_OPTS=).
+# The repository disk (LABEL=xa-repo, read-only) holds repo/ (flat, signed), guest/ (the PV
+# test guest) and expect.env (V1=, V2=, V2_UPSTREAM=: the versions the host published;
+# APT_INSTALL_OPTS=; INSTALL_WITH_BROKEN_POLICY=1: boot 1 installs over a policy typo first).
 # Results follow ci/boot/xa-check.sh: one JSON line per check/metric in $out/results.jsonl
 # and a marker on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC ..."), $out
 # as a tar archive on the raw result disk /dev/vdb, "XA-DONE phase=PHASE" last.
@@ -23,41 +24,18 @@ export SYSTEMD_COLORS=0 SYSTEMD_PAGER='' DEBIAN_FRONTEND=noninteractive
 out=/run/xa-admin
 lib=/var/lib/xa-admin
 result_disk=/dev/vdb
+own_unit=xa-admin.service
+# the PV test guest (from the repository disk, guest/: stage boot's xl config template)
+guest_cfg=$lib/xa-guest.cfg
 repo_mnt=/srv/xa-repo
 sources=/etc/apt/sources.list.d/xen-autoload.sources
 keyring=/etc/apt/keyrings/xen-autoload-archive.gpg
 mkdir -p "$out" "$lib"
 : >"$out/results.jsonl"
 phase=$(cat "$lib/phase" 2>/dev/null || echo install)
+# shellcheck source-path=SCRIPTDIR source=../boot/xa-lib.sh
+. /usr/local/lib/xa-admin/xa-lib
 
-say() { printf '%s\n' "$*" >/dev/console; printf '%s\n' "$*"; }
-check() {
-    local name=$1 result=$2 detail=${3:-}
-    jq -cn --arg n "$name" --arg r "$result" --arg d "$detail" \
-        '{kind:"check", name:$n, result:$r, detail:$d}' >>"$out/results.jsonl"
-    say "XA-CHECK $result $name -- $detail"
-}
-metric() {
-    local name=$1 value=$2 unit=${3:-}
-    jq -cn --arg n "$name" --argjson v "$value" --arg u "$unit" \
-        '{kind:"metric", name:$n, value:$v, unit:$u}' >>"$out/results.jsonl"
-    say "XA-METRIC $name $value $unit"
-}
-pass_if() {
-    local name=$1 detail=$2
-    shift 2
-    if "$@"; then check "$name" pass "$detail"; else check "$name" fail "$detail"; fi
-}
-# verdict NAME DETAIL STATUS: pass when STATUS (of a compound test just run, "$?") is 0.
-verdict() { if [ "$3" = 0 ]; then check "$1" pass "$2"; else check "$1" fail "$2"; fi; }
-save_results() {
-    # The result disk is the blank one: never a disk with a filesystem on it.
-    if [ -b "$result_disk" ] && [ -z "$(blkid -o value -s TYPE "$result_disk" 2>/dev/null)" ]; then
-        tar -C "$out" -cf "$result_disk" . && sync
-    else
-        return 1
-    fi
-}
 finish() {
     local checks fails
     checks=$(jq -s '[.[] | select(.kind=="check")] | length' "$out/results.jsonl")
@@ -69,23 +47,7 @@ finish() {
     say "XA-DONE phase=$phase next=$(cat "$lib/phase" 2>/dev/null) checks=$checks fails=$fails"
 }
 
-failed_units() {
-    systemctl list-units --state=failed --no-legend --plain 2>/dev/null |
-        awk '$1 != "xa-admin.service" { print $1 }' | tr '\n' ' '
-}
-# Errors logged by us (our unit, our identifier: udev helper, initramfs via kmsg).
-our_errors() {
-    journalctl -b -p err -o short-monotonic --no-pager \
-        _SYSTEMD_UNIT=xen-autoload.service + SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
-        grep -v '^-- ' || true
-}
 unit_prop() { systemctl show -P "$1" xen-autoload.service 2>/dev/null; }
-unit_state() {
-    local p
-    for p in LoadState Result ActiveState SubState ConditionResult ExecMainStatus; do
-        printf '%s=%s ' "$p" "$(unit_prop "$p")"
-    done
-}
 # Debian's kernel (the one linux-image-amd64 depends on) and its initramfs.
 kernel_release() {
     dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | sed -n 's/^linux-image-\([^ ,|]*\).*/\1/p'
@@ -125,43 +87,53 @@ apt_update() {
     verdict "apt-get update ($1) read our signed repository" \
         "exit $rc, $(grep -cE '^(W|E):' "$log") W/E lines" $?
 }
+# The admin who added the .sources file but not our key: apt must refuse the repository at
+# `apt-get update`, naming it, and install nothing from it (xen-host stays unknown).
+unsigned_repo_refused() {
+    local log=$out/apt-update-without-key.txt rc refused
+    apt-get update >"$log" 2>&1
+    rc=$?
+    refused=$(grep -E '^(E|W): .*file:'"$repo_mnt"'/repo' "$log" | head -n 2 | cut -c1-160 | tr '\n' ' ')
+    apt-get install -s xen-host >"$out/apt-install-without-key.txt" 2>&1
+    local irc=$?
+    [ -n "$refused" ] && [ "$irc" != 0 ] && [ -z "$(installed_version xen-autoload)" ]
+    verdict "without our key: apt-get update refuses our repository, xen-host not installable" \
+        "update exit $rc: ${refused:-no E/W line naming file:$repo_mnt/repo}; install -s exit $irc" $?
+}
+# A failed postinst, the admin's way: a policy drop-in with a typo is in place before the
+# install (config management, or a copy from another host). The initramfs trigger then fails
+# in our hook, and apt must say which file and what to run; after the fix, the command it
+# names completes the installation.
+install_with_broken_policy() {
+    local typo=/etc/xen-autoload/zz-typo.conf rc
+    mkdir -p /etc/xen-autoload
+    echo 'requir dom0 xen-netback' >"$typo"
+    # shellcheck disable=SC2086 # APT_INSTALL_OPTS: options, from expect.env
+    apt-get install -y ${APT_INSTALL_OPTS:-} xen-host >"$out/apt-install.txt" 2>&1
+    rc=$?
+    [ "$rc" != 0 ] && grep -q "$typo" "$out/apt-install.txt" &&
+        grep -q "then run 'update-initramfs -u -k .*'dpkg --configure -a'" "$out/apt-install.txt"
+    verdict "a policy typo fails the install at the initramfs trigger, naming the file and what to run" \
+        "exit $rc: $(grep -m1 -F "$typo" "$out/apt-install.txt" | cut -c1-160)" $?
+    rm -f "$typo"
+    dpkg --configure -a >"$out/dpkg-configure-a.txt" 2>&1
+    rc=$?
+    pass_if "after the fix, 'dpkg --configure -a' completes the installation" \
+        "exit $rc, $(grep -c 'update-initramfs: Generating' "$out/dpkg-configure-a.txt") initramfs rebuilt" [ "$rc" = 0 ]
+}
 # A file list of the system, for piuparts' comparison (volatile and our own state left out).
 file_list() {
     find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
         -o -path /var/tmp -o -path /var/log -o -path /var/cache -o -path /var/lib/apt/lists \
         -o -path "$lib" -o -path /srv \) -prune -o -print 2>/dev/null | sort
 }
-# Every dom0 check of stage boot's xa-check.sh except the PV guest.
-dom0_modules=(xen_netback xen_blkback xen_evtchn xen_gntdev xen_gntalloc xen_privcmd xenfs)
-check_dom0() {
-    cp /proc/modules "$out/modules-before-guest.txt"
-    timeout 60 xl list >"$out/xl-list.txt" 2>&1
-    local domains
-    domains=$(tail -n +2 "$out/xl-list.txt" | grep -c .)
-    pass_if "no guest existed at the module snapshot (xl list)" "$domains domain(s)" [ "$domains" = 1 ]
-    journalctl -b -o short-monotonic --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
-        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
-    xen-autoload detect --json >"$out/detect.json" 2>"$out/detect.err"
-    local rc=$? det
-    det=$(jq -r '"\(.hypervisor) \(.role) \(.guest_type)"' "$out/detect.json" 2>/dev/null)
-    pass_if "xen-autoload detect says xen dom0 PV" "exit $rc: ${det:-unparsable}" [ "$rc:$det" = "0:xen dom0 PV" ]
-    local st
-    st=$(unit_state)
-    pass_if "xen-autoload.service ran and succeeded" "$st" \
-        grep -q 'LoadState=loaded Result=success .*ConditionResult=yes ExecMainStatus=0' <<<"$st"
-    local m
-    for m in "${dom0_modules[@]}"; do
-        pass_if "$m loaded before any guest" "" grep -q "^$m " "$out/modules-before-guest.txt"
-    done
-    for m in xen_netback xen_blkback; do
-        local re="${m//_/[-_]}: loaded"
-        pass_if "journal: xen-autoload.service reports $m loaded" \
-            "$(grep -m1 -E "$re" "$out/journal-xen-autoload.txt" | cut -c1-200)" \
-            grep -qE "$re" "$out/journal-xen-autoload.txt"
-    done
-    xen-autoload status >"$out/status.txt" 2>&1
-    rc=$?
-    pass_if "xen-autoload status exits 0" "exit $rc" [ "$rc" = 0 ]
+# The PV test guest: its initramfs and xl config from the repository disk (guest/), the
+# config's @KVER@ and @LIB@ filled in; the guest boots this dom0's own kernel.
+guest_prepare() {
+    local k=$1
+    cp "$repo_mnt/guest/guest-initrd-$k.img" "$lib/" 2>/dev/null &&
+        sed -e "s/@KVER@/$k/g" -e "s|@LIB@|$lib|g" "$repo_mnt/guest/xa-guest.cfg.in" >"$guest_cfg"
+    verdict "PV test guest for kernel $k from the repository disk" "$guest_cfg" $?
 }
 # The boot went through GRUB's Xen entry: Xen is there and the dom0 line is 20_linux_xen's.
 check_xen_booted() {
@@ -173,14 +145,6 @@ check_xen_booted() {
     pass_if "xl info answers" "$(grep -E '^xen_version' "$out/xl-info.txt" | tr -s ' ')" \
         grep -q '^xen_version' "$out/xl-info.txt"
 }
-check_common_end() {
-    local failed errs
-    failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
-    errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" [ -z "$errs" ]
-}
-
 phase_install() {
     local hv t0 rc kver
     hv=$(cat /sys/hypervisor/type 2>/dev/null)
@@ -188,23 +152,28 @@ phase_install() {
     file_list >"$lib/files-before.txt"
     metric files-before "$(wc -l <"$lib/files-before.txt")" files
     mount_repo || return
-    # What the admin types: the key, the .sources file, update, install.
-    install -D -m 0644 "$repo_mnt/repo/xen-autoload-archive.gpg" "$keyring"
+    # What the admin types: the .sources file, the key, update, install.
     cat >"$sources" <<EOF
 Types: deb
 URIs: file:$repo_mnt/repo
 Suites: ./
 Signed-By: $keyring
 EOF
+    unsigned_repo_refused
+    install -D -m 0644 "$repo_mnt/repo/xen-autoload-archive.gpg" "$keyring"
     apt_update v1
     apt-cache policy xen-host xen-autoload >"$out/apt-policy-v1.txt" 2>&1
     t0=$(date +%s)
-    # shellcheck disable=SC2086 # APT_INSTALL_OPTS: options, from expect.env
-    apt-get install -y ${APT_INSTALL_OPTS:-} xen-host >"$out/apt-install.txt" 2>&1
-    rc=$?
+    if [ "${INSTALL_WITH_BROKEN_POLICY:-0}" = 1 ]; then
+        install_with_broken_policy
+    else
+        # shellcheck disable=SC2086 # APT_INSTALL_OPTS: options, from expect.env
+        apt-get install -y ${APT_INSTALL_OPTS:-} xen-host >"$out/apt-install.txt" 2>&1
+        rc=$?
+        pass_if "apt-get install -y ${APT_INSTALL_OPTS:-}${APT_INSTALL_OPTS:+ }xen-host" "exit $rc, $(grep -m1 'newly installed' "$out/apt-install.txt")" [ "$rc" = 0 ]
+    fi
     metric apt-install-xen-host-s $(($(date +%s) - t0)) s
     metric apt-install-packages "$(grep -c '^Setting up ' "$out/apt-install.txt")" packages
-    pass_if "apt-get install -y ${APT_INSTALL_OPTS:-}${APT_INSTALL_OPTS:+ }xen-host" "exit $rc, $(grep -m1 'newly installed' "$out/apt-install.txt")" [ "$rc" = 0 ]
     local v
     for p in xen-host xen-autoload; do
         v=$(installed_version "$p")
@@ -233,17 +202,22 @@ EOF
     systemctl -q is-enabled xen-autoload.service && grep -q 'ConditionResult=no' <<<"$st"
     verdict "xen-autoload.service enabled, skipped on a native boot" \
         "$(systemctl is-enabled xen-autoload.service 2>&1); $st" $?
-    check_common_end
+    check_clean
     echo installed >"$lib/phase"
 }
 
 phase_installed() {
     check_xen_booted
-    check_dom0
-    check_common_end
+    dom0_checks
     save_results
     mount_repo || return
+    guest_prepare "$(uname -r)"
+    run_guest ''
+    save_results
     upgrade
+    save_results
+    run_guest 'after the upgrade: '
+    check_clean
     save_results
     purge
 }
@@ -348,7 +322,7 @@ phase_purged() {
     metric journal-err-lines "$(wc -l <"$out/journal-err.lines")" lines
     pass_if "nothing at error level in the journal" "$(head -n 2 "$out/journal-err.lines" | cut -c1-200 | tr '\n' ' ')" \
         [ ! -s "$out/journal-err.lines" ]
-    check_common_end
+    check_clean
     echo 'done' >"$lib/phase"
 }
 
@@ -357,13 +331,7 @@ metric checks-start-uptime-s "$(cut -d' ' -f1 /proc/uptime)" s
 uname -a >"$out/uname.txt"
 cat /proc/cmdline >"$out/cmdline.txt"
 # Our unit (when installed) and udev's coldplug settle first; every wait has a deadline.
-deadline=$((SECONDS + 120))
-while :; do
-    case $(unit_prop ActiveState) in activating | deactivating | reloading) ;; *) break ;; esac
-    [ $SECONDS -lt $deadline ] || break
-    sleep 1
-done
-udevadm settle --timeout=60 || true
+wait_settled
 case $phase in
     install) phase_install ;;
     installed) phase_installed ;;

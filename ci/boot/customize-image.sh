@@ -17,11 +17,12 @@ done
 
 install -D -m 0755 "$here/xa-check.sh" "$root/usr/local/lib/xa-check/xa-check"
 install -D -m 0755 "$here/xa-measure.sh" "$root/usr/local/lib/xa-check/xa-measure"
+install -D -m 0644 "$here/xa-lib.sh" "$root/usr/local/lib/xa-check/xa-lib"
 install -D -m 0644 "$here/xa-check.service" "$root/etc/systemd/system/xa-check.service"
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 ln -sf ../xa-check.service "$root/etc/systemd/system/multi-user.target.wants/xa-check.service"
 for k in "${kvers[@]}"; do
-    sed "s/@KVER@/$k/g" "$here/xa-guest.cfg" >"$root/etc/xen/xa-guest-$k.cfg"
+    sed -e "s/@KVER@/$k/g" -e "s|@LIB@|/var/lib/xa-check|g" "$here/xa-guest.cfg" >"$root/etc/xen/xa-guest-$k.cfg"
 done
 
 # No login prompts: nobody logs in, and a getty on the serial console would put "login:"

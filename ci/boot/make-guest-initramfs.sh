@@ -9,6 +9,8 @@
 # Prints one line on stdout: how each driver came in ("xen-blkfront module, xen-netfront
 # built in").
 # Usage: make-guest-initramfs.sh ROOT KVER OUTPUT
+# Environment: XA_GUEST_BUSYBOX, the static busybox to use (default ROOT/bin/busybox; stage
+# admin's base disk has none and takes the host's, from busybox-static).
 set -euo pipefail
 root=${1:?usage: make-guest-initramfs.sh ROOT KVER OUTPUT}
 kver=${2:?KVER}
@@ -16,12 +18,13 @@ output=${3:?OUTPUT}
 here=$(cd "$(dirname "$0")" && pwd)
 moddir=$root/lib/modules/$kver
 
-[ -x "$root/bin/busybox" ] || { echo "$root/bin/busybox: missing (busybox-static)" >&2; exit 1; }
+busybox=${XA_GUEST_BUSYBOX:-$root/bin/busybox}
+[ -x "$busybox" ] || { echo "$busybox: missing (busybox-static)" >&2; exit 1; }
 [ -d "$moddir" ] || { echo "$moddir: missing (kernel $kver not installed)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{bin,sbin,dev,proc,sys,run,etc,lib/modules}
-cp "$root/bin/busybox" "$work/bin/busybox"
+cp "$busybox" "$work/bin/busybox"
 : >"$work/etc/modules"
 how=()
 for mod in xen-blkfront xen-netfront; do

@@ -25,59 +25,11 @@ mkdir -p "$out"
 : >"$out/results.jsonl"
 mode=$(sed -n 's/.*\bxa\.mode=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
 lib=/var/lib/xa-check
-
-# Markers go straight to the console (no journal prefix), and to the journal via stdout.
-say() { printf '%s\n' "$*" >/dev/console; printf '%s\n' "$*"; }
-
-# check NAME pass|fail [DETAIL]
-check() {
-    local name=$1 result=$2 detail=${3:-}
-    jq -cn --arg n "$name" --arg r "$result" --arg d "$detail" \
-        '{kind:"check", name:$n, result:$r, detail:$d}' >>"$out/results.jsonl"
-    say "XA-CHECK $result $name -- $detail"
-}
-# metric NAME VALUE [UNIT]
-metric() {
-    local name=$1 value=$2 unit=${3:-}
-    jq -cn --arg n "$name" --argjson v "$value" --arg u "$unit" \
-        '{kind:"metric", name:$n, value:$v, unit:$u}' >>"$out/results.jsonl"
-    say "XA-METRIC $name $value $unit"
-}
-# goal NAME VALUE OP LIMIT [UNIT]: a performance goal of issue 5; the host records it with
-# xa_goal (met/missed: reported, not a failure, since TCG timings vary too much to gate on).
-goal() {
-    local name=$1 value=$2 op=$3 limit=$4 unit=${5:-}
-    jq -cn --arg n "$name" --arg v "$value" --arg o "$op" --arg l "$limit" --arg u "$unit" \
-        '{kind:"goal", name:$n, value:$v, op:$o, limit:$l, unit:$u}' >>"$out/results.jsonl"
-    say "XA-GOAL $name: $value $op $limit $unit"
-}
-# pass_if NAME DETAIL COMMAND...: pass when COMMAND succeeds.
-pass_if() {
-    local name=$1 detail=$2
-    shift 2
-    if "$@"; then check "$name" pass "$detail"; else check "$name" fail "$detail"; fi
-}
-# Wall clock in microseconds without forking (bash 5 EPOCHREALTIME).
-now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
-
-# The in-kernel and unit state settles before we look: our unit must have finished, and
-# udev must have processed the coldplug events. Every wait has a deadline.
-wait_settled() {
-    local deadline=$((SECONDS + 120)) state
-    while :; do
-        state=$(systemctl show -P ActiveState xen-autoload.service 2>/dev/null)
-        case $state in activating | deactivating | reloading) ;; *) break ;; esac
-        [ $SECONDS -lt $deadline ] || break
-        sleep 1
-    done
-    udevadm settle --timeout=60 || true
-}
-
-# save_results: archive $out to the result disk now, so that a boot killed by the host's
-# deadline still leaves the checks done so far.
-save_results() {
-    [ -b "$result_disk" ] && tar -C "$out" -cf "$result_disk" . && sync
-}
+own_unit=xa-check.service
+# stage image writes one guest config per installed kernel (customize-image.sh)
+guest_cfg=/etc/xen/xa-guest-$(uname -r).cfg
+# shellcheck source-path=SCRIPTDIR source=xa-lib.sh
+. /usr/local/lib/xa-check/xa-lib
 
 # finish: archive $out to the result disk, then the final console marker.
 finish() {
@@ -91,31 +43,6 @@ finish() {
     save_results || say "XA-ERROR could not write the result disk $result_disk"
     say "XA-DONE mode=$mode checks=$checks fails=$fails"
 }
-
-# "LoadState=loaded Result=success ActiveState=active ... " of our unit, one property at a
-# time (systemctl show -p prints in its own order). LoadState matters: systemctl shows a unit
-# that does not exist as Result=success ConditionResult=no, i.e. "skipped".
-unit_state() {
-    local p
-    for p in LoadState Result ActiveState SubState ConditionResult ExecMainStatus; do
-        printf '%s=%s ' "$p" "$(systemctl show -P "$p" xen-autoload.service)"
-    done
-}
-# unit_has PROPERTY=VALUE...: every pair holds in the (already captured) state $st.
-unit_has() {
-    local pair
-    for pair in "$@"; do [[ " $st " == *" $pair "* ]] || return 1; done
-}
-
-# not_loaded MODULE FILE: MODULE is not in FILE, a copy of /proc/modules.
-# shellcheck disable=SC2317 # called through pass_if
-not_loaded() { ! grep -q "^$1 " "$2"; }
-# not_listed PATH FILE: PATH is not a line of FILE (an lsinitramfs listing).
-# shellcheck disable=SC2317 # called through pass_if
-not_listed() { ! grep -qx "$1" "$2"; }
-
-# Modules that must be loaded in a dom0 before any guest exists (issue 5, stage 4).
-dom0_modules=(xen_netback xen_blkback xen_evtchn xen_gntdev xen_gntalloc xen_privcmd xenfs)
 
 # timed VAR COMMAND...: run COMMAND once, its stdout+stderr (one line) into VAR, and its
 # wall time in ms into VAR_ms.
@@ -187,175 +114,14 @@ measure_detection() {
     goal "detect speed-up over systemd-detect-virt" "$ratio" ">=" 10 x
 }
 
-# Every xenstore and xl call once the guest exists has a deadline: a xenstored that stops
-# answering must turn into failed checks and a saved journal, not a hung unit.
-xs_read() { timeout 10 xenstore-read "$1" 2>/dev/null; }
-
-# guest_setup: the bridge and a fresh 16 MB disk of the PV guest; prints its xl config (the
-# guest boots the running dom0 kernel: stage image wrote one config per kernel).
-guest_setup() {
-    ip link add xenbr0 type bridge 2>/dev/null
-    ip link set xenbr0 up
-    rm -f "$lib/guest-disk.img"
-    truncate -s 16M "$lib/guest-disk.img"
-    echo "/etc/xen/xa-guest-$(uname -r).cfg"
-}
-
-# The PV guest: one vif on a bridge, one 16 MB file-backed vbd; both must reach Connected
-# (XenbusStateConnected = 4) on the frontend and the backend side, then it shuts down.
-run_guest() {
-    local domid t0 deadline vif_f vif_b vbd_f vbd_b cfg
-    cfg=$(guest_setup)
-
-    t0=$(now_us)
-    if [ ! -f "$cfg" ]; then
-        check "PV guest created (xl create)" fail "$cfg: missing (ci/boot/customize-image.sh)"
-        return
-    fi
-    if ! timeout 180 xl create "$cfg" >"$out/xl-create.txt" 2>&1; then
-        check "PV guest created (xl create)" fail "$(tail -n 3 "$out/xl-create.txt" | tr '\n' ' ')"
-        timeout 60 xl destroy xa-guest >/dev/null 2>&1
-        return
-    fi
-    metric guest-create-ms $((($(now_us) - t0) / 1000)) ms
-    domid=$(timeout 30 xl domid xa-guest 2>/dev/null)
-    check "PV guest created (xl create)" pass "domid $domid"
-    # Keep the guest's console for the record (xenconsoled holds it; read it until shutdown).
-    timeout 300 xl console xa-guest </dev/null >"$out/guest-console.txt" 2>&1 &
-    local console_pid=$!
-
-    deadline=$((SECONDS + 120))
-    while :; do
-        vif_f=$(xs_read "/local/domain/$domid/device/vif/0/state")
-        vif_b=$(xs_read "/local/domain/0/backend/vif/$domid/0/state")
-        vbd_f=$(xs_read "/local/domain/$domid/device/vbd/51712/state")
-        vbd_b=$(xs_read "/local/domain/0/backend/vbd/$domid/51712/state")
-        [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] && break
-        [ $SECONDS -lt $deadline ] || break
-        sleep 1
-    done
-    metric guest-devices-connected-ms $((($(now_us) - t0) / 1000)) ms
-    # Not both Connected: what every process waits on, for the record.
-    [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] ||
-        timeout 10 ps -eo pid,stat,wchan:32,etime,args >"$out/ps-devices-not-connected.txt" 2>&1
-    timeout 30 xl network-list xa-guest >"$out/xl-network-list.txt" 2>&1
-    timeout 30 xl block-list xa-guest >"$out/xl-block-list.txt" 2>&1
-    timeout 30 xenstore-ls -f "/local/domain/0/backend" >"$out/xenstore-backend.txt" 2>&1
-    pass_if "guest vif Connected (frontend and backend state 4)" \
-        "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
-    pass_if "guest vbd Connected (frontend and backend state 4)" \
-        "frontend ${vbd_f:-none}, backend ${vbd_b:-none}" [ "$vbd_f$vbd_b" = 44 ]
-    cp /proc/modules "$out/modules-with-guest.txt"
-
-    t0=$(now_us)
-    if timeout 120 xl shutdown -w xa-guest >"$out/xl-shutdown.txt" 2>&1; then
-        check "guest shut down (xl shutdown -w)" pass "$((($(now_us) - t0) / 1000)) ms"
-    else
-        check "guest shut down (xl shutdown -w)" fail "$(tail -n 2 "$out/xl-shutdown.txt" | tr '\n' ' ')"
-        timeout 60 xl destroy xa-guest >/dev/null 2>&1
-    fi
-    kill "$console_pid" 2>/dev/null
-    wait "$console_pid" 2>/dev/null
-    # What the guest saw, written by its /init at the start of its xvda, and the kernel it
-    # ran: it must be this dom0's (/etc/xen/xa-guest-KVER.cfg), e.g. ours with built-in
-    # frontends.
-    local seen
-    seen=$(head -c 512 "$lib/guest-disk.img" | tr -d '\0' | head -n 1)
-    pass_if "guest used its vbd and vif (marker written through blkfront)" "${seen:-no marker}" \
-        [ "$seen" = "XA-GUEST-RESULT blk=ok net=ok kernel=$(uname -r)" ]
-}
-
-# Errors logged by us: our unit, and anything logged under our name (udev helper, initramfs).
-our_errors() {
-    journalctl -b -p err -o short-monotonic --no-pager \
-        _SYSTEMD_UNIT=xen-autoload.service + SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
-        grep -v '^-- ' || true
-}
-
-failed_units() {
-    systemctl list-units --state=failed --no-legend --plain 2>/dev/null |
-        awk '$1 != "xa-check.service" { print $1 }' | tr '\n' ' '
-}
-
 check_dom0() {
-    # Snapshot first, before this script runs anything that could load a module.
-    cp /proc/modules "$out/modules-before-guest.txt"
-    lsmod >"$out/lsmod-before-guest.txt"
-    xl list >"$out/xl-list-before-guest.txt" 2>&1
-    local domains
-    domains=$(tail -n +2 "$out/xl-list-before-guest.txt" | grep -c .)
-    pass_if "no guest existed at the module snapshot (xl list)" "$domains domain(s)" \
-        [ "$domains" = 1 ]
-    # Our unit's lines. The daemon's forked children log through the journal's native
-    # protocol and exit at once: journald then often cannot look up their cgroup, and the
-    # line lacks _SYSTEMD_UNIT (seen on trixie with 1 CPU). Those lines still carry our
-    # identifier and _TRANSPORT=journal (the initramfs' kmsg lines do not).
-    journalctl -b -o short-monotonic --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
-        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
-
-    xen-autoload detect --json >"$out/detect.json" 2>"$out/detect.err"
-    local rc=$? det
-    det=$(jq -r '"\(.hypervisor) \(.role) \(.guest_type)"' "$out/detect.json" 2>/dev/null)
-    pass_if "xen-autoload detect says xen dom0 PV" "exit $rc: ${det:-unparsable}" \
-        [ "$rc:$det" = "0:xen dom0 PV" ]
-
-    local st
-    st=$(unit_state)
-    # A daemon (Type=notify) is still active; a oneshot would be active (RemainAfterExit)
-    # or inactive: either way it ran (ConditionResult=yes) and nothing failed.
-    pass_if "xen-autoload.service ran and succeeded" "$st" \
-        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
-
-    local m
-    for m in "${dom0_modules[@]}"; do
-        pass_if "$m loaded before any guest" "" grep -q "^$m " "$out/modules-before-guest.txt"
-    done
-    check_ordering
-
-    # The journal of our unit accounts for the backends: loaded by it, or found already
-    # loaded (by xen-autoload in the initramfs: the host checks that on the console, since
-    # the initramfs runs before journald).
-    local j=$out/journal-xen-autoload.txt
-    for m in xen_netback xen_blkback; do
-        local re="${m//_/[-_]}: (already )?loaded"
-        pass_if "journal: xen-autoload.service reports $m loaded" \
-            "$(grep -m1 -E "$re" "$j" | cut -c1-200)" grep -qE "$re" "$j"
-    done
-
-    xen-autoload status >"$out/status.txt" 2>&1
-    rc=$?
-    xen-autoload status --json >"$out/status.json" 2>/dev/null
-    pass_if "xen-autoload status exits 0" "exit $rc" [ "$rc" = 0 ]
-
+    dom0_checks
     save_results
     measure_detection
     save_results
-    run_guest
+    run_guest ''
     save_results
     check_clean
-}
-
-# Ordering: every Xen toolstack unit that ran (xenstored, xen-init-dom0, xenconsoled: Debian
-# 13's units; Debian 12's init script as xen.service) left "inactive" no earlier than our
-# unit became active, which for Type=notify is when it sent READY=1 (systemd's monotonic
-# timestamps, the same clock for all units).
-check_ordering() {
-    local ready u t detail="" late=""
-    ready=$(systemctl show -P ActiveEnterTimestampMonotonic xen-autoload.service)
-    for u in xenstored.service xen-init-dom0.service xenconsoled.service xen.service; do
-        [ "$(systemctl show -P LoadState "$u")" = loaded ] || continue
-        t=$(systemctl show -P InactiveExitTimestampMonotonic "$u")
-        [ "${t:-0}" -gt 0 ] || continue
-        detail+="$u +$(((t - ${ready:-0}) / 1000)) ms; "
-        [ "$t" -ge "${ready:-0}" ] || late+="$u "
-    done
-    if [ "${ready:-0}" -gt 0 ] && [ -n "$detail" ] && [ -z "$late" ]; then
-        check "Xen toolstack units started after xen-autoload.service was ready" pass \
-            "READY=1 at ${ready} us; $detail"
-    else
-        check "Xen toolstack units started after xen-autoload.service was ready" fail \
-            "ready ${ready:-never}; ${detail:-no toolstack unit ran}; before it: ${late:-none}"
-    fi
 }
 
 # status of a dom0 whose policy denies xen-netback: exit 0, netback reported as denied.
@@ -368,16 +134,6 @@ check_denied_status() {
         2>/dev/null | head -n 1)
     pass_if "xen-autoload status exits 0 and says xen-netback is denied" \
         "exit $rc, state ${state:-none}" [ "$rc:$state" = 0:denied ]
-}
-
-# no unit failed, nothing at error level from us: the last checks of every Xen boot.
-check_clean() {
-    local failed errs
-    failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
-    errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
-        [ -z "$errs" ]
 }
 
 # What both deny boots check on a dom0 whose admin denied xen-netback in

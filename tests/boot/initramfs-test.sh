@@ -188,12 +188,14 @@ if in_root mkinitramfs -d /etc/initramfs-tools-dep -o /tmp/initrd-broken.img "$k
     fails=$((fails + 1))
 else
     check "mkinitramfs with a broken policy fails naming the file" grep -q 'zz-broken.conf' "$tmp/mkinitramfs-broken.log"
+    check "mkinitramfs with a broken policy says what to run" grep -q "then run 'update-initramfs -u -k $kver'" "$tmp/mkinitramfs-broken.log"
 fi
 if in_root dracut --force --no-hostonly --kver "$kver" /tmp/dracut-broken.img >"$tmp/dracut-broken.log" 2>&1; then
     echo "FAIL: dracut with a broken policy built an image" >&2
     fails=$((fails + 1))
 else
     check "dracut with a broken policy fails naming the file" grep -q 'zz-broken.conf' "$tmp/dracut-broken.log"
+    check "dracut with a broken policy says what to run" grep -q "then run 'dracut -f --kver $kver'" "$tmp/dracut-broken.log"
 fi
 rm -f "$root/etc/xen-autoload/zz-broken.conf"
 

@@ -36,6 +36,7 @@ installkernel() {
         err=$(mktemp)
         if ! json=$(/usr/sbin/xen-autoload plan --json --kernel "$kernel" --role "$role" 2> "$err"); then
             derror "xen-autoload: cannot plan the $role modules for kernel $kernel: $(cat "$err")"
+            derror "xen-autoload: fix the file named above (xen-autoload.conf(5)), then run 'dracut -f --kver $kernel'"
             rm -f "$err"
             return 1
         fi

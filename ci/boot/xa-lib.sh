@@ -1,0 +1,279 @@
+# shellcheck shell=bash
+# The in-image check library shared by stage boot's xa-check (ci/boot/xa-check.sh) and
+# stage admin's xa-admin (ci/admin/xa-admin.sh): result records, unit state, the dom0
+# checks, the PV guest with a vif and a vbd, and the clean-boot checks. Source it after
+# setting:
+#   out          directory of the results (results.jsonl, snapshots, journal extracts)
+#   lib          persistent directory of the guest's files (guest-disk.img)
+#   result_disk  the raw disk the results are archived to (tar)
+#   own_unit     the caller's own unit (left out of "no unit failed")
+#   guest_cfg    the PV guest's xl config (its disk target is $lib/guest-disk.img)
+# Results: every check and metric is one JSON line in $out/results.jsonl and one marker line
+# on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC NAME VALUE UNIT"); the host
+# judges by these, never by QEMU's exit code.
+# shellcheck disable=SC2154 # out, lib, result_disk, own_unit, guest_cfg: set by the caller
+
+# Markers go straight to the console (no journal prefix), and to the journal via stdout.
+say() { printf '%s\n' "$*" >/dev/console; printf '%s\n' "$*"; }
+
+# check NAME pass|fail [DETAIL]
+check() {
+    local name=$1 result=$2 detail=${3:-}
+    jq -cn --arg n "$name" --arg r "$result" --arg d "$detail" \
+        '{kind:"check", name:$n, result:$r, detail:$d}' >>"$out/results.jsonl"
+    say "XA-CHECK $result $name -- $detail"
+}
+# metric NAME VALUE [UNIT]
+metric() {
+    local name=$1 value=$2 unit=${3:-}
+    jq -cn --arg n "$name" --argjson v "$value" --arg u "$unit" \
+        '{kind:"metric", name:$n, value:$v, unit:$u}' >>"$out/results.jsonl"
+    say "XA-METRIC $name $value $unit"
+}
+# goal NAME VALUE OP LIMIT [UNIT]: a performance goal; the host records it with
+# xa_goal (met/missed: reported, not a failure, since TCG timings vary too much to gate on).
+goal() {
+    local name=$1 value=$2 op=$3 limit=$4 unit=${5:-}
+    jq -cn --arg n "$name" --arg v "$value" --arg o "$op" --arg l "$limit" --arg u "$unit" \
+        '{kind:"goal", name:$n, value:$v, op:$o, limit:$l, unit:$u}' >>"$out/results.jsonl"
+    say "XA-GOAL $name: $value $op $limit $unit"
+}
+# pass_if NAME DETAIL COMMAND...: pass when COMMAND succeeds.
+pass_if() {
+    local name=$1 detail=$2
+    shift 2
+    if "$@"; then check "$name" pass "$detail"; else check "$name" fail "$detail"; fi
+}
+# Wall clock in microseconds without forking (bash 5 EPOCHREALTIME).
+# verdict NAME DETAIL STATUS: pass when STATUS (of a compound test just run, "$?") is 0.
+verdict() { if [ "$3" = 0 ]; then check "$1" pass "$2"; else check "$1" fail "$2"; fi; }
+now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+
+# The in-kernel and unit state settles before we look: our unit must have finished, and
+# udev must have processed the coldplug events. Every wait has a deadline.
+wait_settled() {
+    local deadline=$((SECONDS + 120)) state
+    while :; do
+        state=$(systemctl show -P ActiveState xen-autoload.service 2>/dev/null)
+        case $state in activating | deactivating | reloading) ;; *) break ;; esac
+        [ $SECONDS -lt $deadline ] || break
+        sleep 1
+    done
+    udevadm settle --timeout=60 || true
+}
+
+# save_results: archive $out to the result disk now, so that a boot killed by the host's
+# deadline still leaves the checks done so far. The result disk is the blank one: never a
+# disk with a filesystem on it.
+save_results() {
+    [ -b "$result_disk" ] && [ -z "$(blkid -o value -s TYPE "$result_disk" 2>/dev/null)" ] &&
+        tar -C "$out" -cf "$result_disk" . && sync
+}
+
+# "LoadState=loaded Result=success ActiveState=active ... " of our unit, one property at a
+# time (systemctl show -p prints in its own order). LoadState matters: systemctl shows a unit
+# that does not exist as Result=success ConditionResult=no, i.e. "skipped".
+unit_state() {
+    local p
+    for p in LoadState Result ActiveState SubState ConditionResult ExecMainStatus; do
+        printf '%s=%s ' "$p" "$(systemctl show -P "$p" xen-autoload.service)"
+    done
+}
+# unit_has PROPERTY=VALUE...: every pair holds in the (already captured) state $st.
+unit_has() {
+    local pair
+    for pair in "$@"; do [[ " $st " == *" $pair "* ]] || return 1; done
+}
+
+# not_loaded MODULE FILE: MODULE is not in FILE, a copy of /proc/modules.
+# shellcheck disable=SC2317 # called through pass_if
+not_loaded() { ! grep -q "^$1 " "$2"; }
+# not_listed PATH FILE: PATH is not a line of FILE (an lsinitramfs listing).
+# shellcheck disable=SC2317 # called through pass_if
+not_listed() { ! grep -qx "$1" "$2"; }
+
+# Modules that must be loaded in a dom0 before any guest exists .
+dom0_modules=(xen_netback xen_blkback xen_evtchn xen_gntdev xen_gntalloc xen_privcmd xenfs)
+
+# Every xenstore and xl call once the guest exists has a deadline: a xenstored that stops
+# answering must turn into failed checks and a saved journal, not a hung unit.
+xs_read() { timeout 10 xenstore-read "$1" 2>/dev/null; }
+
+# guest_setup: the bridge and a fresh 16 MB disk of the PV guest; prints its xl config
+# ($guest_cfg: the guest boots the running dom0 kernel).
+guest_setup() {
+    ip link add xenbr0 type bridge 2>/dev/null
+    ip link set xenbr0 up
+    rm -f "$lib/guest-disk.img"
+    truncate -s 16M "$lib/guest-disk.img"
+    echo "$guest_cfg"
+}
+
+# run_guest [PREFIX]: the PV guest: one vif on a bridge, one 16 MB file-backed vbd; both
+# must reach Connected (XenbusStateConnected = 4) on the frontend and the backend side, then
+# it shuts down. PREFIX goes in front of every check and file name (a second guest of the
+# same boot: "after the upgrade: ").
+run_guest() {
+    local p=${1:-} f
+    local domid t0 deadline vif_f vif_b vbd_f vbd_b cfg
+    f=${p%%:*}
+    f=${f// /-}${p:+-}
+    cfg=$(guest_setup)
+
+    t0=$(now_us)
+    if [ ! -f "$cfg" ]; then
+        check "${p}PV guest created (xl create)" fail "$cfg: missing (stage image or stage admin writes it)"
+        return
+    fi
+    if ! timeout 180 xl create "$cfg" >"$out/${f}xl-create.txt" 2>&1; then
+        check "${p}PV guest created (xl create)" fail "$(tail -n 3 "$out/${f}xl-create.txt" | tr '\n' ' ')"
+        timeout 60 xl destroy xa-guest >/dev/null 2>&1
+        return
+    fi
+    metric "${f}guest-create-ms" $((($(now_us) - t0) / 1000)) ms
+    domid=$(timeout 30 xl domid xa-guest 2>/dev/null)
+    check "${p}PV guest created (xl create)" pass "domid $domid"
+    # Keep the guest's console for the record (xenconsoled holds it; read it until shutdown).
+    timeout 300 xl console xa-guest </dev/null >"$out/${f}guest-console.txt" 2>&1 &
+    local console_pid=$!
+
+    deadline=$((SECONDS + 120))
+    while :; do
+        vif_f=$(xs_read "/local/domain/$domid/device/vif/0/state")
+        vif_b=$(xs_read "/local/domain/0/backend/vif/$domid/0/state")
+        vbd_f=$(xs_read "/local/domain/$domid/device/vbd/51712/state")
+        vbd_b=$(xs_read "/local/domain/0/backend/vbd/$domid/51712/state")
+        [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] && break
+        [ $SECONDS -lt $deadline ] || break
+        sleep 1
+    done
+    metric "${f}guest-devices-connected-ms" $((($(now_us) - t0) / 1000)) ms
+    # Not both Connected: what every process waits on, for the record.
+    [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] ||
+        timeout 10 ps -eo pid,stat,wchan:32,etime,args >"$out/${f}ps-devices-not-connected.txt" 2>&1
+    timeout 30 xl network-list xa-guest >"$out/${f}xl-network-list.txt" 2>&1
+    timeout 30 xl block-list xa-guest >"$out/${f}xl-block-list.txt" 2>&1
+    timeout 30 xenstore-ls -f "/local/domain/0/backend" >"$out/${f}xenstore-backend.txt" 2>&1
+    pass_if "${p}guest vif Connected (frontend and backend state 4)" \
+        "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
+    pass_if "${p}guest vbd Connected (frontend and backend state 4)" \
+        "frontend ${vbd_f:-none}, backend ${vbd_b:-none}" [ "$vbd_f$vbd_b" = 44 ]
+    cp /proc/modules "$out/${f}modules-with-guest.txt"
+
+    t0=$(now_us)
+    if timeout 120 xl shutdown -w xa-guest >"$out/${f}xl-shutdown.txt" 2>&1; then
+        check "${p}guest shut down (xl shutdown -w)" pass "$((($(now_us) - t0) / 1000)) ms"
+    else
+        check "${p}guest shut down (xl shutdown -w)" fail "$(tail -n 2 "$out/${f}xl-shutdown.txt" | tr '\n' ' ')"
+        timeout 60 xl destroy xa-guest >/dev/null 2>&1
+    fi
+    kill "$console_pid" 2>/dev/null
+    wait "$console_pid" 2>/dev/null
+    # What the guest saw, written by its /init at the start of its xvda, and the kernel it
+    # ran: it must be this dom0's (the guest config names it), e.g. ours with built-in
+    # frontends.
+    local seen
+    seen=$(head -c 512 "$lib/guest-disk.img" | tr -d '\0' | head -n 1)
+    pass_if "${p}guest used its vbd and vif (marker written through blkfront)" "${seen:-no marker}" \
+        [ "$seen" = "XA-GUEST-RESULT blk=ok net=ok kernel=$(uname -r)" ]
+}
+
+# Errors logged by us: our unit, and anything logged under our name (udev helper, initramfs).
+our_errors() {
+    journalctl -b -p err -o short-monotonic --no-pager \
+        _SYSTEMD_UNIT=xen-autoload.service + SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
+        grep -v '^-- ' || true
+}
+
+failed_units() {
+    systemctl list-units --state=failed --no-legend --plain 2>/dev/null |
+        awk -v own="$own_unit" '$1 != own { print $1 }' | tr '\n' ' '
+}
+
+# dom0_checks: every dom0 assertion before any guest: module snapshot, detect, the unit,
+# the backends and control modules loaded, the toolstack ordered after us, our journal,
+# status exit 0.
+dom0_checks() {
+    # Snapshot first, before this script runs anything that could load a module.
+    cp /proc/modules "$out/modules-before-guest.txt"
+    lsmod >"$out/lsmod-before-guest.txt"
+    xl list >"$out/xl-list-before-guest.txt" 2>&1
+    local domains
+    domains=$(tail -n +2 "$out/xl-list-before-guest.txt" | grep -c .)
+    pass_if "no guest existed at the module snapshot (xl list)" "$domains domain(s)" \
+        [ "$domains" = 1 ]
+    # Our unit's lines. The daemon's forked children log through the journal's native
+    # protocol and exit at once: journald then often cannot look up their cgroup, and the
+    # line lacks _SYSTEMD_UNIT (seen on trixie with 1 CPU). Those lines still carry our
+    # identifier and _TRANSPORT=journal (the initramfs' kmsg lines do not).
+    journalctl -b -o short-monotonic --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
+        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
+
+    xen-autoload detect --json >"$out/detect.json" 2>"$out/detect.err"
+    local rc=$? det
+    det=$(jq -r '"\(.hypervisor) \(.role) \(.guest_type)"' "$out/detect.json" 2>/dev/null)
+    pass_if "xen-autoload detect says xen dom0 PV" "exit $rc: ${det:-unparsable}" \
+        [ "$rc:$det" = "0:xen dom0 PV" ]
+
+    local st
+    st=$(unit_state)
+    # A daemon (Type=notify) is still active; a oneshot would be active (RemainAfterExit)
+    # or inactive: either way it ran (ConditionResult=yes) and nothing failed.
+    pass_if "xen-autoload.service ran and succeeded" "$st" \
+        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
+
+    local m
+    for m in "${dom0_modules[@]}"; do
+        pass_if "$m loaded before any guest" "" grep -q "^$m " "$out/modules-before-guest.txt"
+    done
+    check_ordering
+
+    # The journal of our unit accounts for the backends: loaded by it, or found already
+    # loaded (by xen-autoload in the initramfs: the host checks that on the console, since
+    # the initramfs runs before journald).
+    local j=$out/journal-xen-autoload.txt
+    for m in xen_netback xen_blkback; do
+        local re="${m//_/[-_]}: (already )?loaded"
+        pass_if "journal: xen-autoload.service reports $m loaded" \
+            "$(grep -m1 -E "$re" "$j" | cut -c1-200)" grep -qE "$re" "$j"
+    done
+
+    xen-autoload status >"$out/status.txt" 2>&1
+    rc=$?
+    xen-autoload status --json >"$out/status.json" 2>/dev/null
+    pass_if "xen-autoload status exits 0" "exit $rc" [ "$rc" = 0 ]
+}
+
+# Ordering: every Xen toolstack unit that ran (xenstored, xen-init-dom0, xenconsoled: Debian
+# 13's units; Debian 12's init script as xen.service) left "inactive" no earlier than our
+# unit became active, which for Type=notify is when it sent READY=1 (systemd's monotonic
+# timestamps, the same clock for all units).
+check_ordering() {
+    local ready u t detail="" late=""
+    ready=$(systemctl show -P ActiveEnterTimestampMonotonic xen-autoload.service)
+    for u in xenstored.service xen-init-dom0.service xenconsoled.service xen.service; do
+        [ "$(systemctl show -P LoadState "$u")" = loaded ] || continue
+        t=$(systemctl show -P InactiveExitTimestampMonotonic "$u")
+        [ "${t:-0}" -gt 0 ] || continue
+        detail+="$u +$(((t - ${ready:-0}) / 1000)) ms; "
+        [ "$t" -ge "${ready:-0}" ] || late+="$u "
+    done
+    if [ "${ready:-0}" -gt 0 ] && [ -n "$detail" ] && [ -z "$late" ]; then
+        check "Xen toolstack units started after xen-autoload.service was ready" pass \
+            "READY=1 at ${ready} us; $detail"
+    else
+        check "Xen toolstack units started after xen-autoload.service was ready" fail \
+            "ready ${ready:-never}; ${detail:-no toolstack unit ran}; before it: ${late:-none}"
+    fi
+}
+
+# no unit failed, nothing at error level from us: the last checks of every Xen boot.
+check_clean() {
+    local failed errs
+    failed=$(failed_units)
+    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
+    errs=$(our_errors)
+    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
+        [ -z "$errs" ]
+}
+
