@@ -105,7 +105,7 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
                                       index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::loaded) << out.message;
     EXPECT_EQ(out.module, "xen_netback");
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
     EXPECT_NE(out.message.find("domain 5's vif device vif-5-0 asks for xen-backend:vif"),
               std::string::npos)
         << out.message;
@@ -117,7 +117,7 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     EXPECT_EQ(out.kind, BackendOutcome::Kind::denied) << out.message;
     EXPECT_NE(out.message.find("denied by /etc/xen-autoload/local.conf:1"), std::string::npos)
         << out.message;
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
 
     out = handle_backend_request({"xen-backend:vbd", "/devices/xen-backend/vbd-5-51712"}, deny,
                                  index, factory, opts);
@@ -126,13 +126,13 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
 
     out = handle_backend_request({"xen-backend:nosuchtype", ""}, allow, index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::unresolved) << out.message;
-    EXPECT_EQ(out.exit_code, 1);
+    EXPECT_FALSE(out.ok());
 
     // A guest's console is served by xenconsoled: no module, and not an error.
     out = handle_backend_request({"xen-backend:console", "/devices/xen-backend/console-1-0"}, allow,
                                  index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::user_space) << out.message;
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
     EXPECT_EQ(out.module, "");
 }
 

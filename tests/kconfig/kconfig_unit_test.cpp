@@ -251,23 +251,25 @@ TEST_F(KconfigFiles, CorruptGzipAndMissingFileAreOneLineErrors) {
     EXPECT_EQ(error, dir_ + "/nope: cannot open: No such file or directory (ENOENT)");
 }
 
-TEST_F(KconfigFiles, RunExitCodes) {
+TEST_F(KconfigFiles, CheckKernelOutcomes) {
     std::string cfg = write("c", without(all_required_config(), "XEN_DOM0"));
-    std::string out, err;
-    EXPECT_EQ(run_check_kernel({cfg, "dom0", false, false}, out, err), 1);
-    EXPECT_EQ(run_check_kernel({cfg, "domU", false, false}, out, err), 0);
-    EXPECT_EQ(run_check_kernel({cfg, "", false, false}, out, err), 0);
-    EXPECT_EQ(err, "");
-    EXPECT_EQ(run_check_kernel({cfg, "dom1", false, false}, out, err), 2);
-    EXPECT_NE(err.find("--role: unknown role: 'dom1'"), std::string::npos);
-    std::string out2, err2;
+    EXPECT_EQ(check_kernel({cfg, "dom0", false, false}).outcome, Outcome::failed);
+    EXPECT_EQ(check_kernel({cfg, "domU", false, false}).outcome, Outcome::ok);
+    const auto all = check_kernel({cfg, "", false, false});
+    EXPECT_EQ(all.outcome, Outcome::ok);
+    EXPECT_EQ(all.error, "");
+    const auto unknown = check_kernel({cfg, "dom1", false, false});
+    EXPECT_EQ(unknown.outcome, Outcome::config_error);
+    EXPECT_NE(unknown.error.find("unknown kernel role 'dom1' (native, dom0"), std::string::npos)
+        << unknown.error;
     std::string garbage = write("g", "hello\n");
-    EXPECT_EQ(run_check_kernel({garbage, "", true, false}, out2, err2), 2);
-    EXPECT_EQ(err2, "xen-autoload check-kernel: " + garbage + ":1: not a kconfig line: 'hello'\n");
-    EXPECT_EQ(out2, "");
-    std::string out3, err3;
-    EXPECT_EQ(run_check_kernel({cfg, "dom0", true, false}, out3, err3), 1);
-    auto j = nlohmann::json::parse(out3);
+    const auto bad = check_kernel({garbage, "", true, false});
+    EXPECT_EQ(bad.outcome, Outcome::config_error);
+    EXPECT_EQ(bad.error, garbage + ":1: not a kconfig line: 'hello'");
+    EXPECT_EQ(bad.report, "");
+    const auto json = check_kernel({cfg, "dom0", true, false});
+    EXPECT_EQ(json.outcome, Outcome::failed);
+    auto j = nlohmann::json::parse(json.report);
     EXPECT_EQ(j["works"], false);
     EXPECT_EQ(j["config"], cfg);
 }
@@ -284,9 +286,9 @@ TEST_F(KconfigFiles, FifoAndDeviceAreRefusedNotWaitedFor) {
 
 TEST_F(KconfigFiles, JsonWithANonUtf8FileNameDoesNotThrow) {
     const std::string cfg = write("caf\xe9", all_required_config());
-    std::string out, err;
-    EXPECT_EQ(run_check_kernel({cfg, "", true, false}, out, err), 0) << err;
-    const auto j = nlohmann::json::parse(out);
+    const auto r = check_kernel({cfg, "", true, false});
+    EXPECT_EQ(r.outcome, Outcome::ok) << r.error;
+    const auto j = nlohmann::json::parse(r.report);
     EXPECT_EQ(j["config"], dir_ + "/caf\xef\xbf\xbd");  // U+FFFD
 }
 
@@ -294,16 +296,17 @@ TEST_F(KconfigFiles, JsonWithANonUtf8FileNameDoesNotThrow) {
 // and the JSON's top-level "works" is false when no role works.
 TEST_F(KconfigFiles, NoRoleWorksIsNotWorksAndFailuresArePrintedOnce) {
     const std::string cfg = write("min", "CONFIG_X86_64=y\n");
-    std::string out, err;
-    EXPECT_EQ(run_check_kernel({cfg, "", false, false}, out, err), 0) << err;
+    const auto text = check_kernel({cfg, "", false, false});
+    EXPECT_EQ(text.outcome, Outcome::ok) << text.error;
+    const std::string& out = text.report;
     std::size_t n = 0;
     for (std::size_t at = out.find("CONFIG_XEN_DOM0"); at != std::string::npos;
          at = out.find("CONFIG_XEN_DOM0", at + 1))
         ++n;
     EXPECT_EQ(n, 1U) << out;
-    std::string json;
-    EXPECT_EQ(run_check_kernel({cfg, "", true, false}, json, err), 0) << err;
-    const auto j = nlohmann::json::parse(json);
+    const auto json = check_kernel({cfg, "", true, false});
+    EXPECT_EQ(json.outcome, Outcome::ok) << json.error;
+    const auto j = nlohmann::json::parse(json.report);
     EXPECT_TRUE(j["role"].is_null());
     EXPECT_EQ(j["works"], false);
 }

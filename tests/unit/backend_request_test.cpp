@@ -57,7 +57,7 @@ TEST_F(BackendRequestTest, LoadsForDom0AndDriverDomain) {
     for (const Role r : {Role::dom0, Role::driver_domain}) {
         const auto out = ask("xen-backend:vif", "/devices/xen-backend/vif-3-0", r);
         EXPECT_EQ(out.kind, BackendOutcome::Kind::loaded) << out.message;
-        EXPECT_EQ(out.exit_code, 0);
+        EXPECT_TRUE(out.ok());
         EXPECT_FALSE(out.timed_out);
     }
     EXPECT_EQ(counter->inserts, 2);
@@ -66,7 +66,7 @@ TEST_F(BackendRequestTest, LoadsForDom0AndDriverDomain) {
 TEST_F(BackendRequestTest, RoleThatLoadsNoBackendsLoadsNothingAndSaysWhy) {
     auto out = ask("xen-backend:vif", "/devices/xen-backend/vif-3-0", Role::domU);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::not_for_role);
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
     EXPECT_EQ(out.message,
               "domain 3's vif device vif-3-0 asks for xen-backend:vif: not loaded: role domU "
               "loads no backends (driver-domain no)");
@@ -83,7 +83,7 @@ TEST_F(BackendRequestTest, DenyByLegacyNameAndByAlias) {
         EXPECT_EQ(out.kind, BackendOutcome::Kind::denied) << rule << out.message;
         EXPECT_NE(out.message.find("denied by /etc/xen-autoload/local.conf:1"), std::string::npos)
             << out.message;
-        EXPECT_EQ(out.exit_code, 0);
+        EXPECT_TRUE(out.ok());
     }
     // Only what is denied.
     EXPECT_EQ(ask("xen-backend:vbd", "", Role::dom0, "deny netbk\n").kind,
@@ -110,7 +110,7 @@ TEST_F(BackendRequestTest, DeadlineReturnsAnOutcomeInsteadOfExiting) {
                                             index, factory, o);
     EXPECT_TRUE(out.timed_out);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::failed);
-    EXPECT_EQ(out.exit_code, 1);
+    EXPECT_FALSE(out.ok());
 }
 
 }  // namespace

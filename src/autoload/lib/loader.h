@@ -45,6 +45,12 @@ using InserterFactory = std::function<std::unique_ptr<Inserter>()>;
 // libkmod: modprobe.d options, softdeps, install commands and blacklist honoured.
 InserterFactory kmod_inserter_factory(const SysRoot& root, const std::string& kver);
 
+// True when the test suite's insertion shim is preloaded (tests/shim/insert_shim.c: it
+// answers finit_module and init_module itself and defines the symbol
+// xa_testsuite_insertion_shim): no insertion reaches the kernel, so a real `load` may run
+// against a fixture root. Never true otherwise.
+bool module_insertion_simulated();
+
 enum class LoadStatus { inserted, present, skipped, failed, would_load };
 const char* load_status_name(LoadStatus s);
 
@@ -73,7 +79,7 @@ struct LoadReport {
     std::string kernel;
     std::vector<LoadResult> results;  // plan order
     bool timed_out = false;           // workers still stuck in the kernel (detached; they own
-                                      // their state): a CLI exits with _exit
+                                      // their state): the caller's process ends at once
     bool ok() const;                  // every required module present
 };
 
@@ -81,8 +87,5 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
 
 // Why a module refused, in words, for the one-line message ("not the initial domain").
 std::string explain_errno(const std::string& module, int err);
-
-// 0 when every required module is loaded or built in, else 1.
-int load_exit_code(const LoadReport& report);
 
 }  // namespace xa

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "deadlines.h"
+#include "outcome.h"
 
 namespace xa {
 
@@ -31,12 +32,10 @@ struct DaemonOptions {
 // device's uevent file), as (alias, devpath) pairs; the coldplug half of the daemon.
 std::vector<std::pair<std::string, std::string>> existing_backend_devices(const std::string& root);
 
-int run_daemon(const DaemonOptions& opts);
-
-// `xen-autoload daemon [--dry-run] [--root DIR] [--vendor-dir DIR] [--deny-file PATH]
-//  [--jobs N] [--deadline SECONDS] [--once] [--debug]`. Exit codes: 0 stopped by SIGTERM (or no
-//  Xen),
-// 1 a required module failed at start, 2 usage or config error, 3 not permitted.
-int cmd_daemon(int argc, char** argv);
+// Runs until SIGTERM/SIGINT (or start-up only, with ONCE). ok: stopped by a signal, not on
+// Xen, or started with --once; failed: a required module failed at start, or the uevent
+// socket failed; config_error: the policy is unusable. The caller checks root privileges
+// and that ROOT goes with DRY_RUN (tools/options.h).
+Outcome run_daemon(const DaemonOptions& opts);
 
 }  // namespace xa

@@ -48,10 +48,11 @@ struct BackendOutcome {
     } kind = Kind::failed;
     std::string module;   // resolved module (kernel spelling), "" when unresolved
     std::string message;  // the line that was logged
-    int exit_code = 0;    // 0 loaded/present/denied/user_space/not_for_role, 1 failed or unresolved
     // The insertion overran the deadline and a worker is still stuck in the kernel: the
-    // caller must leave without waiting for it (std::_Exit), never return normally.
+    // caller's process must end without waiting for it (the tools end it at once).
     bool timed_out = false;
+    // Loaded, present, denied, served in user space or not for the role: nothing went wrong.
+    bool ok() const { return kind != Kind::failed && kind != Kind::unresolved; }
 };
 
 struct BackendOptions {
@@ -69,10 +70,5 @@ struct BackendOptions {
 BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& policy,
                                       const ModuleIndex& index, const InserterFactory& factory,
                                       const BackendOptions& opts);
-
-// `xen-autoload udev MODALIAS [DEVPATH] [--dry-run] [--root DIR]`: exit 0 loaded, present,
-// denied by policy or not for the role; 1 load failed or no module for the alias; 2 usage or
-// config error or an alias outside xen-backend:* and xen:*; 3 not root (without --dry-run).
-int cmd_udev(int argc, char** argv);
 
 }  // namespace xa

@@ -1,14 +1,5 @@
 #include "udev_helper.h"
 
-#include <getopt.h>
-#include <unistd.h>
-
-#include <charconv>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
-
-#include "commands.h"
 #include "engine.h"
 #include "log.h"
 #include "module_index.h"
@@ -96,7 +87,6 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     }
     if (modules.empty()) {
         out.kind = BackendOutcome::Kind::unresolved;
-        out.exit_code = 1;
         out.message = head + "no module in " + index.tree() + " has this alias";
         log_error(out.message);
         return out;
@@ -163,7 +153,6 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
             break;
         case LoadStatus::failed:
             out.kind = BackendOutcome::Kind::failed;
-            out.exit_code = 1;
             out.message = head + r.message;
             log_error(out.message, {out.module, {}, r.err});
             break;
@@ -171,88 +160,6 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     // A worker is stuck in the kernel: the caller must not wait for it.
     out.timed_out = rep.timed_out;
     return out;
-}
-
-int cmd_udev(int argc, char** argv) {
-    enum { opt_root = 1000, opt_dry_run, opt_vendor_dir, opt_help };
-    static const option kLong[] = {
-        {"root", required_argument, nullptr, opt_root},
-        {"dry-run", no_argument, nullptr, opt_dry_run},
-        {"vendor-dir", required_argument, nullptr, opt_vendor_dir},
-        {"help", no_argument, nullptr, opt_help},
-        {nullptr, 0, nullptr, 0},
-    };
-    const char* synopsis = "udev MODALIAS [DEVPATH] [--dry-run] [--root DIR] [--vendor-dir DIR]";
-    std::string root_dir, vendor_dir;
-    BackendOptions opts;
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        const int c = getopt_long(argc, argv, "", kLong, nullptr);
-        if (c == -1) break;
-        switch (c) {
-            case opt_root:
-                root_dir = optarg;
-                break;
-            case opt_dry_run:
-                opts.dry_run = true;
-                break;
-            case opt_vendor_dir:
-                vendor_dir = optarg;
-                break;
-            case opt_help:
-                std::printf("usage: xen-autoload %s\n", synopsis);
-                return kExitOk;
-            default:
-                std::fprintf(stderr,
-                             "xen-autoload udev: unknown option '%s' (usage: xen-autoload %s)\n",
-                             argv[optind - 1], synopsis);
-                return kExitUsage;
-        }
-    }
-    const int nargs = argc - optind;
-    if (nargs < 1 || nargs > 2) {
-        std::fprintf(stderr,
-                     "xen-autoload udev: expected MODALIAS [DEVPATH] (usage: xen-autoload %s)\n",
-                     synopsis);
-        return kExitUsage;
-    }
-    BackendRequest req{argv[optind], nargs == 2 ? argv[optind + 1] : ""};
-    if (const std::string why = check_alias(req.alias); !why.empty()) {
-        log_error("udev: MODALIAS refused: " + why + ": " + quote_text(req.alias));
-        return kExitUsage;
-    }
-    if (!root_dir.empty() && !opts.dry_run) {
-        log_error("udev under --root " + escape_text(root_dir, 256) +
-                  " only with --dry-run: modules go into the running kernel");
-        return kExitNotPermitted;
-    }
-    if (!opts.dry_run && ::geteuid() != 0) {
-        log_error("udev: loading needs root (CAP_SYS_MODULE); use --dry-run");
-        return kExitNotPermitted;
-    }
-    try {
-        const SysRoot root(root_dir);
-        PolicyDirs dirs = default_policy_dirs();
-        dirs.vendor_override = vendor_dir;
-        // Detection + policy, as for every command: the role decides whether backends load.
-        const Context ctx = prepare(root, std::nullopt, dirs);
-        opts.role = ctx.role;
-        const KmodIndex index(root, ctx.kernel);
-        const BackendOutcome out = handle_backend_request(
-            req, ctx.policy, index, kmod_inserter_factory(root, ctx.kernel), opts);
-        if (out.timed_out) {
-            std::fflush(nullptr);
-            std::_Exit(kExitFailed);
-        }
-        return out.exit_code;
-    } catch (const ConfigError& e) {
-        log_error(e.what());
-        return kExitUsage;
-    } catch (const std::exception& e) {
-        log_error(std::string("udev: ") + e.what());
-        return kExitFailed;
-    }
 }
 
 }  // namespace xa

@@ -31,7 +31,7 @@ using Mod = std::unique_ptr<kmod_module, ModDeleter>;
 
 // libkmod's own messages ("libkmod: ERROR ...") go through our log, escaped, at debug level:
 // they are details behind our own one-line results, never raw lines on stderr. (Messages
-// from inside kmod_new, before this is installed, are muted by KMOD_LOG=0: main.cpp.)
+// from inside kmod_new, before this is installed, are muted by KMOD_LOG=0: tools/main.cpp.)
 void kmod_log(void*, int priority, const char*, int, const char*, const char* format,
               va_list args) {
     std::array<char, 512> buf{};

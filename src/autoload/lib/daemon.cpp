@@ -1,6 +1,5 @@
 #include "daemon.h"
 
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -18,14 +17,12 @@
 #include <utility>
 #include <vector>
 
-#include "commands.h"
 #include "deny_list.h"
 #include "engine.h"
 #include "forked_task.h"
 #include "log.h"
 #include "module_index.h"
 #include "notify_socket.h"
-#include "number.h"
 #include "sysroot.h"
 #include "text_escape.h"
 #include "udev_helper.h"
@@ -87,7 +84,7 @@ class Daemon {
         dirs_.vendor_override = o.vendor_dir;
     }
 
-    int run() {
+    Outcome run() {
         // The main process logs to stderr only: sd_journal_sendv would map libsystemd into
         // it for good. On the journal stream, "<N>" prefixes keep the priorities.
         log_init(stderr_is_journal() ? LogTarget::journal_stream : LogTarget::stderr_only,
@@ -107,16 +104,16 @@ class Daemon {
         } catch (const ConfigError& e) {
             log_error(e.what());
             notify(std::string("STATUS=configuration error: ") + e.what());
-            return kExitUsage;
+            return Outcome::config_error;
         } catch (const std::exception& e) {
             log_error(std::string("daemon: ") + e.what());
             notify(std::string("STATUS=") + e.what());
-            return kExitFailed;
+            return Outcome::failed;
         }
         if (ctx->platform.hypervisor == Hypervisor::none) {
             log_info("daemon: not running on Xen, nothing to do");
             notify("READY=1\nSTATUS=not running on Xen, nothing to do");
-            return kExitOk;
+            return Outcome::ok;
         }
 
         std::unique_ptr<UeventMonitor> monitor;
@@ -127,12 +124,11 @@ class Daemon {
                           std::to_string(monitor->port()));
             } catch (const std::system_error& e) {
                 log_error(std::string("daemon: ") + e.what(), {{}, {}, e.code().value()});
-                return kExitFailed;
+                return Outcome::failed;
             }
         }
 
-        const int rc = apply(*ctx, "start");
-        if (rc != kExitOk) return rc;
+        if (!apply(*ctx, "start")) return Outcome::failed;
         coldplug(*ctx);
         const std::string summary =
             std::string(role_name(ctx->role)) + ": " +
@@ -140,27 +136,27 @@ class Daemon {
             (opts_.once ? ", not watching (--once)" : ", watching backend devices");
         notify("READY=1\nSTATUS=" + summary);
         log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0});
-        if (opts_.once) return kExitOk;
+        if (opts_.once) return Outcome::ok;
         return loop(*ctx, *monitor);
     }
 
   private:
-    int fatal(const char* what, int err) {
+    static Outcome fatal(const char* what, int err) {
         log_error(std::string("daemon: ") + what + ": " + errno_text(err), {{}, {}, err});
-        return kExitFailed;
+        return Outcome::failed;
     }
 
-    // Writes the deny list, loads the role's modules, in a child. 0, or 1 when a required
-    // one failed or the loading did not finish within the deadline.
-    int apply(const Context& ctx, const char* when) {
-        const int rc = run_forked(
+    // Writes the deny list, loads the role's modules, in a child. False when a required one
+    // failed or the loading did not finish within the deadline.
+    bool apply(const Context& ctx, const char* when) {
+        const bool ok = run_forked(
             std::string(when) + ": module loading", [&] { return apply_here(ctx); },
             opts_.module_deadline + kChildMargin);
-        if (rc != kExitOk)
+        if (!ok)
             notify("STATUS=" + std::string(when) +
                    ": a required module failed to load or did not finish in time (see the "
                    "journal)");
-        return rc;
+        return ok;
     }
 
     // Modules the policy denies that are loaded all the same (by an initramfs made before the
@@ -181,7 +177,7 @@ class Daemon {
     }
 
     // The child's half of apply().
-    int apply_here(const Context& ctx) const {
+    bool apply_here(const Context& ctx) const {
         const std::string role = role_name(ctx.role);
         const std::string deny_path = opts_.deny_path.empty() ? kDenyListPath : opts_.deny_path;
         if (!opts_.dry_run || !opts_.deny_path.empty()) {
@@ -199,7 +195,7 @@ class Daemon {
         if (!opts_.dry_run) unload_denied(plan, role);
         // A timed-out load leaves workers stuck inside finit_module(): the child's exit
         // (with failure) ends them, the parent goes on.
-        return rep.ok() && !rep.timed_out ? kExitOk : kExitFailed;
+        return rep.ok() && !rep.timed_out;
     }
 
     // Handles backend devices, each (alias, devpath) as the udev helper does, in one child.
@@ -221,15 +217,15 @@ class Daemon {
             bo.dry_run = opts_.dry_run;
             bo.deadline = opts_.module_deadline;
             const InserterFactory factory = kmod_inserter_factory(ctx.root, ctx.kernel);
-            int rc = kExitOk;
+            bool ok = true;
             for (const auto& [alias, devpath] : devices) {
                 const BackendOutcome out =
                     handle_backend_request({alias, devpath}, ctx.policy, index, factory, bo);
                 // A worker stuck in the kernel: leave; the child's exit ends it.
-                if (out.timed_out) return kExitFailed;
-                if (out.exit_code != 0) rc = kExitFailed;
+                if (out.timed_out) return false;
+                ok = ok && out.ok();
             }
-            return rc;
+            return ok;
         };
         // Each request has its own module deadline inside the child.
         (void)run_forked("backend device " + devices.front().second, work,
@@ -254,7 +250,7 @@ class Daemon {
                ": watching backend devices");
     }
 
-    int loop(Context& ctx, UeventMonitor& monitor) {
+    Outcome loop(Context& ctx, UeventMonitor& monitor) {
         unsigned long dropped = 0;
         for (;;) {
             pollfd fds[2] = {{monitor.fd(), POLLIN, 0}, {sigfd_, POLLIN, 0}};
@@ -271,7 +267,7 @@ class Daemon {
                     } else {
                         notify("STOPPING=1");
                         log_info("daemon: stopping on signal " + std::to_string(si.ssi_signo));
-                        return kExitOk;
+                        return Outcome::ok;
                     }
                 }
             }
@@ -312,120 +308,9 @@ class Daemon {
 
 }  // namespace
 
-int run_daemon(const DaemonOptions& opts) {
+Outcome run_daemon(const DaemonOptions& opts) {
     Daemon d(opts);
     return d.run();
-}
-
-int cmd_daemon(int argc, char** argv) {
-    enum {
-        opt_root = 1000,
-        opt_dry_run,
-        opt_vendor_dir,
-        opt_deny_file,
-        opt_jobs,
-        opt_deadline,
-        opt_once,
-        opt_debug,
-        opt_help
-    };
-    static const option kLong[] = {
-        {"root", required_argument, nullptr, opt_root},
-        {"dry-run", no_argument, nullptr, opt_dry_run},
-        {"vendor-dir", required_argument, nullptr, opt_vendor_dir},
-        {"deny-file", required_argument, nullptr, opt_deny_file},
-        {"jobs", required_argument, nullptr, opt_jobs},
-        {"deadline", required_argument, nullptr, opt_deadline},
-        {"once", no_argument, nullptr, opt_once},
-        {"debug", no_argument, nullptr, opt_debug},
-        {"help", no_argument, nullptr, opt_help},
-        {nullptr, 0, nullptr, 0},
-    };
-    const char* synopsis =
-        "daemon [--dry-run] [--root DIR] [--vendor-dir DIR] [--deny-file PATH] [--jobs N] "
-        "[--deadline SECONDS] [--once] [--debug]";
-    DaemonOptions o;
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        const int c = getopt_long(argc, argv, "", kLong, nullptr);
-        if (c == -1) break;
-        switch (c) {
-            case opt_root:
-                o.root = optarg;
-                break;
-            case opt_dry_run:
-                o.dry_run = true;
-                break;
-            case opt_vendor_dir:
-                o.vendor_dir = optarg;
-                break;
-            case opt_deny_file:
-                o.deny_path = optarg;
-                break;
-            case opt_once:
-                o.once = true;
-                break;
-            case opt_debug:
-                log_init(LogTarget::auto_detect, LogLevel::debug);
-                break;
-            case opt_jobs:
-                if (const auto v = parse_unsigned(optarg, 1, 64)) {
-                    o.jobs = *v;
-                    break;
-                }
-                std::fprintf(stderr,
-                             "xen-autoload daemon: --jobs: not a number from 1 to 64: '%s'\n",
-                             optarg);
-                return kExitUsage;
-            case opt_deadline:
-                if (const auto v = parse_unsigned(optarg, 1, 600)) {
-                    o.module_deadline = std::chrono::seconds(*v);
-                    break;
-                }
-                std::fprintf(stderr,
-                             "xen-autoload daemon: --deadline: not a number of seconds from 1 to "
-                             "600: '%s'\n",
-                             optarg);
-                return kExitUsage;
-            case opt_help:
-                std::printf(
-                    "usage: xen-autoload %s\n"
-                    "  --dry-run          decide and log, insert nothing\n"
-                    "  --root DIR         read the system below DIR (tests; only with --dry-run)\n"
-                    "  --vendor-dir DIR   the shipped policy from DIR\n"
-                    "  --deny-file PATH   write the deny list to PATH (default %s)\n"
-                    "  --jobs N           parallel insertions (default: CPUs, at most 8)\n"
-                    "  --deadline SECONDS each module's insertion deadline (default %lld; a "
-                    "child process gets %lld s more)\n"
-                    "  --once             exit after start-up instead of watching uevents\n"
-                    "  --debug            debug messages\n",
-                    synopsis, kDenyListPath, static_cast<long long>(deadlines::kModule.count()),
-                    static_cast<long long>(deadlines::kChildMargin.count()));
-                return kExitOk;
-            default:
-                std::fprintf(stderr,
-                             "xen-autoload daemon: unknown option '%s' (usage: xen-autoload %s)\n",
-                             argv[optind - 1], synopsis);
-                return kExitUsage;
-        }
-    }
-    if (optind != argc) {
-        std::fprintf(stderr,
-                     "xen-autoload daemon: unexpected argument '%s' (usage: xen-autoload %s)\n",
-                     argv[optind], synopsis);
-        return kExitUsage;
-    }
-    if (!o.root.empty() && !o.dry_run) {
-        log_error("daemon under --root " + o.root +
-                  " only with --dry-run: modules go into the running kernel");
-        return kExitNotPermitted;
-    }
-    if (!o.dry_run && ::geteuid() != 0) {
-        log_error("daemon: needs root (CAP_SYS_MODULE); use --dry-run");
-        return kExitNotPermitted;
-    }
-    return run_daemon(o);
 }
 
 }  // namespace xa

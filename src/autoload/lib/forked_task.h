@@ -13,11 +13,12 @@
 namespace xa {
 
 // Forks; the child re-detects its log target (so it logs to the journal with structured
-// fields when stderr is the journal stream), runs WORK, and _exit()s with its return value
-// (kExitFailed when it throws). The parent waits at most DEADLINE, then SIGKILLs the child.
-// Returns the child's exit status, or kExitFailed when it could not be started, was killed
-// by a signal, or overran the deadline. WHAT names the work in log messages.
-int run_forked(const std::string& what, const std::function<int()>& work,
-               std::chrono::milliseconds deadline);
+// fields when stderr is the journal stream), runs WORK and ends with _exit(): status 0 when
+// WORK returned true, 1 when it returned false or threw. The parent waits at most DEADLINE,
+// then SIGKILLs the child. Returns true when the child ended with status 0; false when it
+// failed, could not be started, was killed by a signal or overran the deadline. WHAT names
+// the work in log messages. Only the child ends this way: the caller's process goes on.
+bool run_forked(const std::string& what, const std::function<bool()>& work,
+                std::chrono::milliseconds deadline);
 
 }  // namespace xa

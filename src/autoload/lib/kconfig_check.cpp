@@ -1,11 +1,6 @@
 #include "kconfig_check.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -15,10 +10,6 @@
 namespace xa {
 
 namespace {
-
-constexpr int kExitWorks = 0;
-constexpr int kExitRoleCannotWork = 1;
-constexpr int kExitUsageError = 2;
 
 constexpr std::string_view kGreen = "\033[32m";
 constexpr std::string_view kRed = "\033[31m";
@@ -83,17 +74,13 @@ nlohmann::ordered_json entry_json(const KconfigEntryResult& e) {
     return j;
 }
 
-void usage_error(std::string& err, const std::string& what) {
-    err += "xen-autoload check-kernel: " + what + " (see xen-autoload --help)\n";
-}
+}  // namespace
 
-std::string role_names() {
+std::string kconfig_role_names() {
     std::string out;
     for (const auto& r : kconfig_roles()) out += (out.empty() ? "" : ", ") + std::string(r.name);
     return out;
 }
-
-}  // namespace
 
 bool kconfig_use_colour(bool stdout_is_tty, const char* no_color_env) {
     return stdout_is_tty && (no_color_env == nullptr || *no_color_env == '\0');
@@ -143,97 +130,29 @@ std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& ask
     return out;
 }
 
-int run_check_kernel(const CheckKernelOptions& options, std::string& out, std::string& err) {
+CheckKernelResult check_kernel(const CheckKernelOptions& options) {
+    CheckKernelResult result;
+    result.outcome = Outcome::config_error;
     if (!options.role.empty() && find_kconfig_role(options.role) == nullptr) {
-        usage_error(err,
-                    "--role: unknown role: '" + options.role + "' (one of " + role_names() + ")");
-        return kExitUsageError;
+        result.error =
+            "unknown kernel role " + quote_text(options.role) + " (" + kconfig_role_names() + ")";
+        return result;
     }
-    std::string error;
     std::optional<ConfigText> text = options.config.empty()
-                                         ? read_running_config(&error)
-                                         : read_config_file(options.config, &error);
-    if (!text) {
-        err += "xen-autoload check-kernel: " + error + "\n";
-        return kExitUsageError;
-    }
-    std::optional<KernelConfig> config = KernelConfig::parse(text->text, text->origin, &error);
-    if (!config) {
-        err += "xen-autoload check-kernel: " + error + "\n";
-        return kExitUsageError;
-    }
+                                         ? read_running_config(&result.error)
+                                         : read_config_file(options.config, &result.error);
+    if (!text) return result;
+    std::optional<KernelConfig> config =
+        KernelConfig::parse(text->text, text->origin, &result.error);
+    if (!config) return result;
     KconfigVerdict verdict = check_kernel_config(*config, text->origin);
     if (options.json)
-        out += json_text(kconfig_verdict_json(verdict, options.role)) + "\n";
+        result.report = json_text(kconfig_verdict_json(verdict, options.role)) + "\n";
     else
-        out += kconfig_verdict_text(verdict, options.role, options.colour);
-    if (options.role.empty()) return kExitWorks;
-    return verdict.role(options.role)->works ? kExitWorks : kExitRoleCannotWork;
-}
-
-int cmd_check_kernel(int argc, char** argv) {
-    CheckKernelOptions options;
-    std::string out, err;
-    // Prints what was gathered and passes the exit code through.
-    auto finish = [&](int code) {
-        std::fputs(out.c_str(), stdout);
-        std::fputs(err.c_str(), stderr);
-        return code;
-    };
-    // Hand-parsed: three options, and no global getopt state shared with other commands.
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        auto value_of = [&](std::string_view name, std::string* target) -> int {
-            // --name VALUE or --name=VALUE; 1 consumed, 0 not this option, -1 error.
-            if (arg == name) {
-                if (i + 1 >= argc) {
-                    usage_error(err, std::string(name) + ": missing value");
-                    return -1;
-                }
-                *target = argv[++i];
-                return 1;
-            }
-            if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=') {
-                *target = std::string(arg.substr(name.size() + 1));
-                return 1;
-            }
-            return 0;
-        };
-        int consumed = value_of("--config", &options.config);
-        if (consumed == 0) consumed = value_of("--role", &options.role);
-        if (consumed < 0) return finish(kExitUsageError);
-        if (consumed > 0) {
-            if (options.config.empty() && arg.starts_with("--config")) {
-                usage_error(err, "--config: empty value: ''");
-                return finish(kExitUsageError);
-            }
-            continue;
-        }
-        if (arg == "--json") {
-            options.json = true;
-        } else if (arg == "--help" || arg == "-h") {
-            out +=
-                "usage: xen-autoload check-kernel [--config FILE] [--role ROLE] [--json]\n"
-                "Reads FILE (plain, gzip or xz), else /proc/config.gz, else\n"
-                "/boot/config-$(uname -r), and says which Xen roles the kernel can\n"
-                "serve. ROLE: " +
-                role_names() +
-                ".\nExit: 0 works (or no --role), 1 the --role cannot work, 2 usage or "
-                "config error.\n";
-            return finish(kExitWorks);
-        } else {
-            usage_error(err, "unknown argument: '" + std::string(arg) + "'");
-            return finish(kExitUsageError);
-        }
-    }
-    options.colour = kconfig_use_colour(isatty(STDOUT_FILENO) == 1, std::getenv("NO_COLOR"));
-    try {
-        return finish(run_check_kernel(options, out, err));
-    } catch (const std::exception& e) {  // never an uncaught exception (abort) for bad input
-        out.clear();
-        err += std::string("xen-autoload check-kernel: ") + e.what() + "\n";
-        return finish(kExitUsageError);
-    }
+        result.report = kconfig_verdict_text(verdict, options.role, options.colour);
+    const bool works = options.role.empty() || verdict.role(options.role)->works;
+    result.outcome = works ? Outcome::ok : Outcome::failed;
+    return result;
 }
 
 }  // namespace xa

@@ -42,7 +42,7 @@ Plan make_plan_for(const Context& ctx);
 std::string write_deny_list_for(const Context& ctx, const std::string& path);
 
 // Refuses (std::logic_error) a real load under a root other than the live system, or for
-// a kernel other than the running one.
+// a kernel other than the running one (unless the insertion is simulated: loader.h).
 LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts);
 
 // Logs one line per module (warnings for failed optional modules, errors for required ones),

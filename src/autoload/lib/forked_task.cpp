@@ -12,7 +12,6 @@
 #include <exception>
 #include <optional>
 
-#include "commands.h"
 #include "log.h"
 #include "sysroot.h"
 
@@ -25,6 +24,10 @@ using Clock = std::chrono::steady_clock;
 // finit_module() may never go; then it is left behind rather than hang the daemon.
 constexpr std::chrono::milliseconds kReapGrace{std::chrono::seconds(5)};
 
+// The child's exit status for a failure (a value of its own, not a process exit code of
+// xen-autoload's: only this file reads it).
+constexpr int kChildFailed = 1;
+
 // Waits until PID exits or DEADLINE passes; the exit status, or nullopt on timeout. Sleeps
 // in poll() on the pidfd (readable once the child has exited). Kernels before 5.3 have no
 // pidfd_open: then waitpid(WNOHANG) every 20 ms, still bounded by the deadline.
@@ -33,7 +36,7 @@ std::optional<int> wait_until(pid_t pid, int pidfd, Clock::time_point deadline) 
         int status = 0;
         const pid_t r = ::waitpid(pid, &status, WNOHANG);
         if (r == pid) return status;
-        if (r < 0 && errno != EINTR) return W_EXITCODE(kExitFailed, 0);  // not our child
+        if (r < 0 && errno != EINTR) return W_EXITCODE(kChildFailed, 0);  // not our child
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) return std::nullopt;
@@ -49,15 +52,15 @@ std::optional<int> wait_until(pid_t pid, int pidfd, Clock::time_point deadline) 
 
 }  // namespace
 
-int run_forked(const std::string& what, const std::function<int()>& work,
-               std::chrono::milliseconds deadline) {
+bool run_forked(const std::string& what, const std::function<bool()>& work,
+                std::chrono::milliseconds deadline) {
     std::fflush(nullptr);  // nothing buffered may be written twice
     const pid_t pid = ::fork();
     if (pid < 0) {
         const int err = errno;
         log_error("daemon: cannot start a process for " + what + ": " + errno_text(err),
                   {{}, {}, err});
-        return kExitFailed;
+        return false;
     }
     if (pid == 0) {
         // The parent blocks SIGTERM/SIGHUP for its signalfd; the child must die on the
@@ -66,14 +69,16 @@ int run_forked(const std::string& what, const std::function<int()>& work,
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         log_init(LogTarget::auto_detect, log_level());
-        int rc = kExitFailed;
+        bool ok = false;
         try {
-            rc = work();
+            ok = work();
         } catch (const std::exception& e) {
             log_error("daemon: " + what + ": " + e.what());
         }
         std::fflush(nullptr);
-        std::_Exit(rc);
+        // The forked child ends here, without the parent's atexit handlers and destructors
+        // (they belong to the parent's state).
+        ::_exit(ok ? 0 : kChildFailed);
     }
 
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -86,13 +91,13 @@ int run_forked(const std::string& what, const std::function<int()>& work,
             log_error("daemon: process " + std::to_string(pid) +
                       " does not die (stuck in the kernel); leaving it behind");
         if (pidfd >= 0) ::close(pidfd);
-        return kExitFailed;
+        return false;
     }
     if (pidfd >= 0) ::close(pidfd);
-    if (WIFEXITED(*status)) return WEXITSTATUS(*status);
+    if (WIFEXITED(*status)) return WEXITSTATUS(*status) == 0;
     log_error("daemon: " + what + ": process killed by signal " +
               std::to_string(WTERMSIG(*status)));
-    return kExitFailed;
+    return false;
 }
 
 }  // namespace xa
