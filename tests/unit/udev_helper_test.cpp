@@ -1,5 +1,8 @@
-// handle_backend_request (the udev helper's and the daemon's backend handling) on the fake
-// index: the role, deny rules through names/aliases/legacy names, escaping, deadlines.
+// udev_helper.cpp: alias checks, backend device names, and handle_backend_request (the udev
+// helper's and the daemon's backend handling) on the fake index: the role, deny rules
+// through names/aliases/legacy names, escaping, deadlines.
+#include "udev_helper.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,10 +11,41 @@
 #include <thread>
 
 #include "fake_index.h"
-#include "udev_helper.h"
 
 namespace xa {
 namespace {
+
+TEST(CheckAlias, OnlyXenAliases) {
+    EXPECT_EQ(check_alias("xen-backend:vif"), "");
+    EXPECT_EQ(check_alias("xen-backend:vbd"), "");
+    EXPECT_EQ(check_alias("xen:vbd"), "");
+    EXPECT_NE(check_alias("pci:v00008086d*"), "");
+    EXPECT_NE(check_alias("xen-backend:"), "");
+    EXPECT_NE(check_alias("xen-backend:vif;reboot"), "");
+    EXPECT_NE(check_alias("xen-backend:vif $(id)"), "");
+    EXPECT_NE(check_alias("xen-backend:VIF"), "");
+    EXPECT_NE(check_alias("xen-backend:" + std::string(33, 'a')), "");
+    EXPECT_NE(check_alias("fs-xenfs"), "");
+}
+
+TEST(BackendDevpath, DomainAndDevice) {
+    const auto d = parse_backend_devpath("/devices/xen-backend/vif-3-0");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->type, "vif");
+    EXPECT_EQ(d->domid, 3u);
+    EXPECT_EQ(d->devid, 0u);
+    const auto v = parse_backend_devpath("/devices/xen-backend/vbd-12-51712");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->domid, 12u);
+    EXPECT_EQ(v->devid, 51712u);
+    const auto q = parse_backend_devpath("/devices/xen-backend/qdisk-1-768");
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->type, "qdisk");
+    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/vif"));
+    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/vif-x-0"));
+    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/-1-0"));
+    EXPECT_FALSE(parse_backend_devpath(""));
+}
 
 struct Counter {
     std::atomic<int> inserts{0};

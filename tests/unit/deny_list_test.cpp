@@ -1,6 +1,7 @@
-// Boot integration, narrow unit tests: uevent parsing and the sender check, alias checks,
-// backend device names, the deny list file. (The netlink socket itself:
-// boot_netlink_test.cpp; the daemon end to end: daemon-test.sh.)
+// deny_list.cpp: the deny list text (names, aliases, legacy names) and the file in
+// /run/modprobe.d.
+#include "deny_list.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,101 +12,10 @@
 #include <sstream>
 #include <string>
 
-#include "../unit/fake_index.h"
-#include "deny_list.h"
-#include "udev_helper.h"
-#include "uevent_monitor.h"
-#include "uevent_samples.h"
+#include "fake_index.h"
 
 namespace xa {
 namespace {
-
-using namespace std::string_literals;
-
-std::span<const char> bytes(const std::string& s) { return {s.data(), s.size()}; }
-
-using test::vif_add;
-
-TEST(ParseUevent, KernelMessage) {
-    ASSERT_EQ(vif_add().back(), '\0');
-    const auto ev = parse_uevent(bytes(vif_add()));
-    ASSERT_TRUE(ev);
-    EXPECT_EQ(ev->action, "add");
-    EXPECT_EQ(ev->devpath, "/devices/xen-backend/vif-3-0");
-    EXPECT_EQ(ev->get("MODALIAS"), "xen-backend:vif");
-    EXPECT_EQ(ev->get("SEQNUM"), "1234");
-    EXPECT_FALSE(ev->get("NOPE"));
-}
-
-TEST(ParseUevent, CpuModaliasWithTheKernelsTrailingNewline) {
-    // What `udevadm trigger` makes the kernel send for each CPU at every boot.
-    const auto ev = parse_uevent(
-        bytes(("change@/devices/system/cpu/cpu0\0ACTION=change\0DEVPATH=/devices/system/cpu/cpu0\0"
-               "SUBSYSTEM=cpu\0SYNTH_UUID=0\0MODALIAS=cpu:type:x86,ven0002fam0019mod0011:feature:,"
-               "0000,0001\n\0SEQNUM=2951\0"s)));
-    ASSERT_TRUE(ev);
-    EXPECT_EQ(ev->get("MODALIAS"), "cpu:type:x86,ven0002fam0019mod0011:feature:,0000,0001");
-    // Only one newline, only at the end.
-    EXPECT_FALSE(
-        parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0X=a\n\n\0"s))));
-    EXPECT_FALSE(
-        parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0X=a\nb\0"s))));
-}
-
-TEST(ParseUevent, RefusesOtherFormatsAndGarbage) {
-    // udev's own monitor format starts with "libudev\0" and a binary header.
-    EXPECT_FALSE(parse_uevent(bytes(("libudev\0\xfe\xed\xca\xfe"s))));
-    // Header disagrees with ACTION/DEVPATH.
-    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/b\0"s))));
-    EXPECT_FALSE(parse_uevent(bytes(("remove@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0"s))));
-    // No '@' header, no ACTION, a field without '=', control characters, no final NUL.
-    EXPECT_FALSE(parse_uevent(bytes(("ACTION=add\0DEVPATH=/devices/a\0"s))));
-    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0DEVPATH=/devices/a\0"s))));
-    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0JUNK\0"s))));
-    EXPECT_FALSE(
-        parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a\0X=\x1b[2J\0"s))));
-    EXPECT_FALSE(parse_uevent(bytes(("add@/devices/a\0ACTION=add\0DEVPATH=/devices/a"s))));
-    EXPECT_FALSE(parse_uevent(bytes(std::string())));
-}
-
-TEST(CheckSender, OnlyTheKernelAsRoot) {
-    EXPECT_EQ(check_sender(0, 0u), SenderVerdict::kernel);
-    EXPECT_EQ(check_sender(4242, 0u), SenderVerdict::not_kernel_port);
-    EXPECT_EQ(check_sender(0, std::nullopt), SenderVerdict::no_credentials);
-    EXPECT_EQ(check_sender(0, 1000u), SenderVerdict::not_root);
-}
-
-TEST(CheckAlias, OnlyXenAliases) {
-    EXPECT_EQ(check_alias("xen-backend:vif"), "");
-    EXPECT_EQ(check_alias("xen-backend:vbd"), "");
-    EXPECT_EQ(check_alias("xen:vbd"), "");
-    EXPECT_NE(check_alias("pci:v00008086d*"), "");
-    EXPECT_NE(check_alias("xen-backend:"), "");
-    EXPECT_NE(check_alias("xen-backend:vif;reboot"), "");
-    EXPECT_NE(check_alias("xen-backend:vif $(id)"), "");
-    EXPECT_NE(check_alias("xen-backend:VIF"), "");
-    EXPECT_NE(check_alias("xen-backend:" + std::string(33, 'a')), "");
-    EXPECT_NE(check_alias("fs-xenfs"), "");
-}
-
-TEST(BackendDevpath, DomainAndDevice) {
-    const auto d = parse_backend_devpath("/devices/xen-backend/vif-3-0");
-    ASSERT_TRUE(d);
-    EXPECT_EQ(d->type, "vif");
-    EXPECT_EQ(d->domid, 3u);
-    EXPECT_EQ(d->devid, 0u);
-    const auto v = parse_backend_devpath("/devices/xen-backend/vbd-12-51712");
-    ASSERT_TRUE(v);
-    EXPECT_EQ(v->domid, 12u);
-    EXPECT_EQ(v->devid, 51712u);
-    const auto q = parse_backend_devpath("/devices/xen-backend/qdisk-1-768");
-    ASSERT_TRUE(q);
-    EXPECT_EQ(q->type, "qdisk");
-    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/vif"));
-    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/vif-x-0"));
-    EXPECT_FALSE(parse_backend_devpath("/devices/xen-backend/-1-0"));
-    EXPECT_FALSE(parse_backend_devpath(""));
-}
 
 TEST(DenyList, TextResolvesNamesAndAliases) {
     Policy p;
