@@ -25,6 +25,7 @@
 #include "notify_socket.h"
 #include "sysroot.h"
 #include "text_escape.h"
+#include "text_lines.h"
 #include "udev_helper.h"
 #include "uevent_monitor.h"
 #include "unload.h"
@@ -42,13 +43,9 @@ std::vector<std::pair<std::string, std::string>> existing_backend_devices(
         const ReadResult uevent = root.read(link + "/uevent", 4096);
         if (!uevent.ok()) continue;
         std::string alias;
-        std::string_view text = uevent.data;
-        while (!text.empty()) {
-            const auto nl = text.find('\n');
-            const std::string_view line = text.substr(0, nl);
-            if (line.starts_with("MODALIAS=")) alias = std::string(line.substr(9));
-            text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        }
+        Lines lines(uevent.data);
+        while (const auto line = lines.next())
+            if (line->starts_with("MODALIAS=")) alias = std::string(line->substr(9));
         if (alias.empty()) continue;
         // The bus lists symlinks into /sys/devices; the devpath is the link target without
         // its leading "../" steps.

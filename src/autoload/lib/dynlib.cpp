@@ -18,7 +18,6 @@ void bind(void* lib, const char* soname, const char* symbol, Fn& out) {
 
 struct SystemdApi {
     int (*journal_sendv)(const iovec*, int) = nullptr;
-    int (*notify)(int, const char*) = nullptr;
 };
 
 const SystemdApi& systemd() {
@@ -29,7 +28,6 @@ const SystemdApi& systemd() {
         if (lib == nullptr) return;  // stderr logging only
         api.journal_sendv =
             reinterpret_cast<int (*)(const iovec*, int)>(::dlsym(lib, "sd_journal_sendv"));
-        api.notify = reinterpret_cast<int (*)(int, const char*)>(::dlsym(lib, "sd_notify"));
     });
     return api;
 }
@@ -79,11 +77,6 @@ const KmodApi& kmod() {
 int journal_sendv(const iovec* iov, int n) {
     const SystemdApi& api = systemd();
     return api.journal_sendv ? api.journal_sendv(iov, n) : -ENOSYS;
-}
-
-int notify(int unset_environment, const char* state) {
-    const SystemdApi& api = systemd();
-    return api.notify ? api.notify(unset_environment, state) : -ENOSYS;
 }
 
 }  // namespace xa

@@ -41,8 +41,5 @@ const KmodApi& kmod();
 // sd_journal_sendv() from libsystemd.so.0; returns -ENOSYS when libsystemd is not there
 // (an initramfs without it): callers fall back to stderr.
 int journal_sendv(const iovec* iov, int n);
-// sd_notify(); returns -ENOSYS without libsystemd (0 when $NOTIFY_SOCKET is unset, as
-// sd_notify itself does).
-int notify(int unset_environment, const char* state);
 
 }  // namespace xa

@@ -16,6 +16,7 @@
 
 #include "sysroot.h"
 #include "text_escape.h"
+#include "text_lines.h"
 
 namespace xa {
 
@@ -197,17 +198,13 @@ std::string_view kconfig_state_name(KconfigState s) {
 std::optional<KernelConfig> KernelConfig::parse(std::string_view text, const std::string& origin,
                                                 std::string* error) {
     KernelConfig config;
-    std::size_t line_no = 0;
-    std::size_t pos = 0;
+    Lines lines(text);
     constexpr std::string_view kPrefix = "CONFIG_";
     constexpr std::string_view kHeader = "# Linux/";
     constexpr std::string_view kHeaderEnd = " Kernel Configuration";
-    while (pos < text.size()) {
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        std::string_view line = text.substr(pos, end - pos);
-        pos = end + 1;
-        ++line_no;
+    while (const auto next = lines.next()) {
+        std::string_view line = *next;
+        const std::size_t line_no = lines.number();
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) continue;
         if (line.front() == '#') {

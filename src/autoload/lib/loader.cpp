@@ -197,7 +197,7 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
             nodes.push_back({i, {}, false, false, false});
             continue;
         }
-        const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
+        const bool present = is_present(e.state);
         r.status = present ? LoadStatus::present : LoadStatus::skipped;
         r.counts_as_failure = e.failure;
         r.warn = e.warn;

@@ -15,6 +15,7 @@
 #include "sysfs_parse.h"
 #include "sysroot.h"
 #include "text_escape.h"
+#include "text_lines.h"
 
 namespace xa {
 namespace {
@@ -83,10 +84,9 @@ void check_file(const SysRoot& root, const std::string& rel, std::size_t max) {
 // "blacklist NAME" lines of a modprobe.d file (for telling the root's blacklist from the
 // host's kernel command line, see below).
 void add_blacklist_lines(std::string_view text, std::set<std::string>& out) {
-    while (!text.empty()) {
-        const std::size_t nl = text.find('\n');
-        std::string_view line = trim(text.substr(0, nl));
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    Lines lines(text);
+    while (const auto next = lines.next()) {
+        std::string_view line = trim(*next);
         if (!line.starts_with("blacklist") || line.size() < 10 ||
             (line[9] != ' ' && line[9] != '\t'))
             continue;
@@ -200,11 +200,9 @@ KmodIndex::KmodIndex(const SysRoot& root, std::string kver, bool count_loaded)
     if (const ReadResult b =
             root.read("lib/modules/" + kver_ + "/modules.builtin", std::size_t{4} * 1024 * 1024);
         b.ok()) {
-        std::string_view text = b.data;
-        while (!text.empty()) {
-            const std::size_t nl = text.find('\n');
-            std::string_view line = trim(text.substr(0, nl));
-            text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        Lines lines(b.data);
+        while (const auto next = lines.next()) {
+            std::string_view line = trim(*next);
             const std::size_t slash = line.rfind('/');
             if (slash != std::string_view::npos) line.remove_prefix(slash + 1);
             if (line.size() > 3 && line.substr(line.size() - 3) == ".ko") line.remove_suffix(3);

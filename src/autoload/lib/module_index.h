@@ -16,6 +16,10 @@ class SysRoot;
 
 enum class ModuleState { builtin, loaded, loadable, missing, blacklisted, denied };
 const char* module_state_name(ModuleState s);
+// In the kernel already: built in or loaded.
+inline bool is_present(ModuleState s) {
+    return s == ModuleState::builtin || s == ModuleState::loaded;
+}
 
 class ModuleIndex {
   public:

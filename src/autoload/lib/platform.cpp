@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cpuid.h"
+#include "number.h"
 #include "sysroot.h"
 #include "text_escape.h"
 
@@ -168,8 +169,8 @@ class Detector {
         const auto major = read("sys/hypervisor/version/major");
         const auto minor = read("sys/hypervisor/version/minor");
         const auto extra = read("sys/hypervisor/version/extra", false);
-        const auto ma = major ? parse_small_decimal(*major) : std::nullopt;
-        const auto mi = minor ? parse_small_decimal(*minor) : std::nullopt;
+        const auto ma = major ? parse_unsigned(trim(*major), 0, kXenVersionMax) : std::nullopt;
+        const auto mi = minor ? parse_unsigned(trim(*minor), 0, kXenVersionMax) : std::nullopt;
         if (major && !ma)
             note("sys/hypervisor/version/major", "not a number, ignored: " + quoted(*major));
         if (minor && !mi)

@@ -10,6 +10,7 @@
 #include "sysfs_parse.h"
 #include "sysroot.h"
 #include "text_escape.h"
+#include "text_lines.h"
 
 namespace xa {
 namespace {
@@ -74,12 +75,10 @@ const DenyRule* Policy::denied(std::string_view name) const {
 }
 
 void parse_policy(std::string_view text, const std::string& file, Policy& policy) {
-    std::size_t lineno = 0;
-    while (!text.empty()) {
-        ++lineno;
-        const std::size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    Lines lines(text);
+    while (const auto next = lines.next()) {
+        const std::size_t lineno = lines.number();
+        std::string_view line = *next;
         if (const std::size_t hash = line.find('#'); hash != std::string_view::npos)
             line = line.substr(0, hash);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

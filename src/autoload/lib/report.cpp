@@ -95,7 +95,7 @@ bool status_complete(const Plan& plan) {
     if (plan.no_policy) return false;
     for (const PlanEntry& e : plan.modules) {
         if (e.loaded_although_denied) return false;
-        const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
+        const bool present = is_present(e.state);
         if (!present && !e.optional && e.state != ModuleState::denied &&
             e.state != ModuleState::blacklisted && (e.failure || e.action == Action::load))
             return false;
@@ -106,8 +106,7 @@ bool status_complete(const Plan& plan) {
 json status_json(const Plan& plan) {
     json mods = json::array();
     for (const PlanEntry& e : plan.modules) {
-        const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded ||
-                             e.loaded_although_denied;
+        const bool present = is_present(e.state) || e.loaded_although_denied;
         mods.push_back({{"requested", e.requested},
                         {"name", e.name},
                         {"state", module_state_name(e.state)},
@@ -127,7 +126,7 @@ std::string status_text(const Plan& plan) {
                     (status_complete(plan) ? "complete" : "INCOMPLETE") + "\n";
     for (const std::string& w : plan.warnings) s += "warning: " + w + "\n";
     for (const PlanEntry& e : plan.modules) {
-        const bool present = e.state == ModuleState::builtin || e.state == ModuleState::loaded;
+        const bool present = is_present(e.state);
         s += std::string(e.loaded_although_denied
                              ? "LOADED   "
                              : (present ? "ok       " : (e.optional ? "absent   " : "MISSING  "))) +

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "text_lines.h"
+
 namespace xa {
 namespace {
 
@@ -24,15 +26,6 @@ std::optional<std::uint64_t> parse_hex_bitmap(std::string_view text) {
     if (text.empty() || text.size() > 16) return std::nullopt;
     std::uint64_t v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return v;
-}
-
-std::optional<unsigned> parse_small_decimal(std::string_view text) {
-    text = trim(text);
-    if (text.empty() || text.size() > 5) return std::nullopt;
-    unsigned v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
     if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
     return v;
 }
@@ -94,11 +87,9 @@ bool capabilities_have_control_d(std::string_view text) {
 
 std::set<std::string> parse_proc_modules(std::string_view text) {
     std::set<std::string> names;
-    while (!text.empty()) {
-        const std::size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        line = trim(line);
+    Lines lines(text);
+    while (const auto next = lines.next()) {
+        const std::string_view line = trim(*next);
         const std::string_view name = line.substr(0, line.find_first_of(" \t"));
         if (is_valid_module_name(name)) names.insert(normalize_module_name(name));
     }

@@ -19,8 +19,8 @@ std::optional<std::uint64_t> parse_hex_bitmap(std::string_view text);
 // XENFEAT_dom0: set by Xen (>= 4.2) in the feature map of the hardware domain.
 inline constexpr unsigned kXenFeatDom0Bit = 11;
 
-// /sys/hypervisor/version/{major,minor}: a small decimal number.
-std::optional<unsigned> parse_small_decimal(std::string_view text);
+// /sys/hypervisor/version/{major,minor}: number.h's parse_unsigned of the trimmed value.
+inline constexpr unsigned kXenVersionMax = 99999;
 // /sys/hypervisor/version/extra: ".7", "-rc", "" ... printable, short, no spaces.
 std::optional<std::string> parse_version_extra(std::string_view text);
 

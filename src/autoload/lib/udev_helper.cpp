@@ -106,7 +106,7 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
         return out;
     }
     const ModuleState state = index.state(out.module);
-    if (state == ModuleState::builtin || state == ModuleState::loaded) {
+    if (is_present(state)) {
         out.kind = BackendOutcome::Kind::present;
         out.message = head + out.module + " already " + module_state_name(state);
         log_info(out.message, fields);
