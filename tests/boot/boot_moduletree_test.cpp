@@ -74,6 +74,14 @@ class RealTree : public ::testing::Test {
     std::string kver_;
 };
 
+// The helper as a dom0 runs it, deciding without inserting.
+BackendOptions dom0_dry_run() {
+    BackendOptions opts;
+    opts.role = Role::dom0;
+    opts.dry_run = true;
+    return opts;
+}
+
 TEST_F(RealTree, DenyListStopsUdevStyleModaliasLoad) {
     EXPECT_EQ(udev_style_probe("xen-backend:vif"), 0)
         << "without a deny list the probe must go ahead";
@@ -96,9 +104,7 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     const SysRoot root(dir_);
     const KmodIndex index(root, kver_);
     const auto factory = kmod_inserter_factory(root, kver_);
-    BackendOptions opts;
-    opts.role = Role::dom0;
-    opts.dry_run = true;
+    const BackendOptions opts = dom0_dry_run();
 
     Policy allow;
     auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"}, allow,
@@ -142,9 +148,7 @@ TEST_F(RealTree, DenyByLegacyNameAndAliasOnTheRealTree) {
     const SysRoot root(dir_);
     const KmodIndex index(root, kver_);
     const auto factory = kmod_inserter_factory(root, kver_);
-    BackendOptions opts;
-    opts.role = Role::dom0;
-    opts.dry_run = true;
+    const BackendOptions opts = dom0_dry_run();
     for (const char* rule : {"deny netbk\n", "deny xen-backend:vif\n"}) {
         Policy policy;
         parse_policy(std::string("require dom0 xen-netback\n") + rule,

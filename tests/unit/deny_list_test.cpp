@@ -17,12 +17,18 @@
 namespace xa {
 namespace {
 
-TEST(DenyList, TextResolvesNamesAndAliases) {
-    Policy p;
-    parse_policy("deny netbk xen-blkback\n", "/etc/xen-autoload/x.conf", p);
+// The two backends the deny rules below name.
+test::FakeIndex backends() {
     test::FakeIndex index;
     index.states["xen_netback"] = ModuleState::loadable;
     index.states["xen_blkback"] = ModuleState::loadable;
+    return index;
+}
+
+TEST(DenyList, TextResolvesNamesAndAliases) {
+    Policy p;
+    parse_policy("deny netbk xen-blkback\n", "/etc/xen-autoload/x.conf", p);
+    test::FakeIndex index = backends();
     index.aliases["netbk"] = "xen_netback";
     const std::string text = deny_list_text(p, &index);
     EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
@@ -56,9 +62,7 @@ TEST(DenyList, WriteReplaceRemove) {
 TEST(DenyList, LegacyNamesThroughTheMapAndAliases) {
     Policy p;
     parse_policy("deny netbk xen-backend:vbd xen-backend:nosuch\n", "/etc/xen-autoload/x.conf", p);
-    test::FakeIndex index;
-    index.states["xen_netback"] = ModuleState::loadable;
-    index.states["xen_blkback"] = ModuleState::loadable;
+    test::FakeIndex index = backends();
     index.aliases["xen-backend:vbd"] = "xen_blkback";
     const std::string text = deny_list_text(p, &index);
     EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
