@@ -131,21 +131,14 @@ std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& ask
 }
 
 CheckKernelResult check_kernel(const CheckKernelOptions& options) {
+    if (!options.role.empty() && find_kconfig_role(options.role) == nullptr)
+        throw ConfigError("unknown kernel role " + quote_text(options.role) + " (" +
+                          kconfig_role_names() + ")");
+    const ConfigText text =
+        options.config.empty() ? read_running_config() : read_config_file(options.config);
+    const KernelConfig config = KernelConfig::parse(text.text, text.origin);
+    const KconfigVerdict verdict = check_kernel_config(config, text.origin);
     CheckKernelResult result;
-    result.outcome = Outcome::config_error;
-    if (!options.role.empty() && find_kconfig_role(options.role) == nullptr) {
-        result.error =
-            "unknown kernel role " + quote_text(options.role) + " (" + kconfig_role_names() + ")";
-        return result;
-    }
-    std::optional<ConfigText> text = options.config.empty()
-                                         ? read_running_config(&result.error)
-                                         : read_config_file(options.config, &result.error);
-    if (!text) return result;
-    std::optional<KernelConfig> config =
-        KernelConfig::parse(text->text, text->origin, &result.error);
-    if (!config) return result;
-    KconfigVerdict verdict = check_kernel_config(*config, text->origin);
     if (options.json)
         result.report = json_text(kconfig_verdict_json(verdict, options.role)) + "\n";
     else

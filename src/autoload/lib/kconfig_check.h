@@ -31,14 +31,13 @@ struct CheckKernelOptions {
 };
 
 struct CheckKernelResult {
-    // ok: the asked role works (or no role asked); failed: it cannot work; config_error:
-    // an unknown role, an unreadable or malformed config (ERROR says which, one line).
+    // ok: the asked role works (or no role asked); failed: it cannot work.
     Outcome outcome = Outcome::ok;
     std::string report;  // text or JSON, for stdout
-    std::string error;
 };
 
 // Reads the config (OPTIONS.config, else the running kernel's) and judges every role.
+// Throws ConfigError for an unknown role, an unreadable or a malformed config.
 CheckKernelResult check_kernel(const CheckKernelOptions& options);
 
 }  // namespace xa

@@ -82,8 +82,7 @@ Compression sniff(int fd) {
 // the data passed as stdin (the file name never reaches the child), stderr to
 // /dev/null, output capped at kMaxConfigBytes and a deadline after which the child is
 // killed.
-bool decompress(int fd, Compression kind, const std::string& path, std::string* out,
-                std::string* error) {
+void decompress(int fd, Compression kind, const std::string& path, std::string* out) {
     const char* name = kind == Compression::gzip ? "gzip" : "xz";
     const std::array<const char*, 2> candidates =
         kind == Compression::gzip ? std::array<const char*, 2>{"/usr/bin/gzip", "/bin/gzip"}
@@ -95,14 +94,12 @@ bool decompress(int fd, Compression kind, const std::string& path, std::string* 
             break;
         }
     if (program == nullptr) {
-        *error = path + ": cannot decompress: " + name + " not found in /usr/bin or /bin";
-        return false;
+        throw ConfigError(path + ": cannot decompress: " + name + " not found in /usr/bin or /bin");
     }
 
     std::array<int, 2> pipe_fds{};
     if (pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
-        *error = path + ": cannot decompress: pipe: " + errno_text(errno);
-        return false;
+        throw ConfigError(path + ": cannot decompress: pipe: " + errno_text(errno));
     }
     Fd read_end(pipe_fds[0]);
     Fd write_end(pipe_fds[1]);
@@ -117,15 +114,13 @@ bool decompress(int fd, Compression kind, const std::string& path, std::string* 
                                  const_cast<char*>("LC_ALL=C"), nullptr};
     if (lseek(fd, 0, SEEK_SET) < 0) {
         posix_spawn_file_actions_destroy(&actions);
-        *error = path + ": cannot decompress: seek: " + errno_text(errno);
-        return false;
+        throw ConfigError(path + ": cannot decompress: seek: " + errno_text(errno));
     }
     pid_t pid = -1;
     int rc = posix_spawn(&pid, program, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
-        *error = path + ": cannot decompress: " + program + ": " + errno_text(rc);
-        return false;
+        throw ConfigError(path + ": cannot decompress: " + program + ": " + errno_text(rc));
     }
     write_end.reset();
 
@@ -172,11 +167,7 @@ bool decompress(int fd, Compression kind, const std::string& path, std::string* 
                                      : "signal " + std::to_string(WTERMSIG(status))) +
                   "): corrupt or truncated file";
     }
-    if (!problem.empty()) {
-        *error = path + ": cannot decompress: " + problem;
-        return false;
-    }
-    return true;
+    if (!problem.empty()) throw ConfigError(path + ": cannot decompress: " + problem);
 }
 
 }  // namespace
@@ -195,8 +186,7 @@ std::string_view kconfig_state_name(KconfigState s) {
     return "missing";
 }
 
-std::optional<KernelConfig> KernelConfig::parse(std::string_view text, const std::string& origin,
-                                                std::string* error) {
+KernelConfig KernelConfig::parse(std::string_view text, const std::string& origin) {
     KernelConfig config;
     Lines lines(text);
     constexpr std::string_view kPrefix = "CONFIG_";
@@ -233,9 +223,8 @@ std::optional<KernelConfig> KernelConfig::parse(std::string_view text, const std
             eq == std::string_view::npos ? std::string_view{} : line.substr(0, eq);
         if (!symbol.starts_with(kPrefix) || !valid_symbol(symbol.substr(kPrefix.size())) ||
             eq + 1 >= line.size()) {
-            *error = origin + ":" + std::to_string(line_no) + ": not a kconfig line: '" +
-                     shorten(line) + "'";
-            return std::nullopt;
+            throw ConfigError(origin + ":" + std::to_string(line_no) + ": not a kconfig line: '" +
+                              shorten(line) + "'");
         }
         std::string_view value = line.substr(eq + 1);
         if (value == "n") {  // old configs wrote CONFIG_X=n
@@ -246,8 +235,7 @@ std::optional<KernelConfig> KernelConfig::parse(std::string_view text, const std
                                         std::string(value));
     }
     if (config.values_.empty()) {
-        *error = origin + ": no CONFIG_ symbol set: not a kernel config";
-        return std::nullopt;
+        throw ConfigError(origin + ": no CONFIG_ symbol set: not a kernel config");
     }
     return config;
 }
@@ -265,49 +253,44 @@ std::string KernelConfig::value(std::string_view symbol) const {
     return it == values_.end() ? std::string() : it->second;
 }
 
-std::optional<ConfigText> read_config_file(const std::string& path, std::string* error) {
+ConfigText read_config_file(const std::string& path) {
     // Through SysRoot's reader: O_NONBLOCK (a FIFO cannot hang us), regular files only.
     const int raw = SysRoot().open(path);
     if (raw < 0) {
-        *error = path + ": cannot open: " + errno_text(-raw);
-        return std::nullopt;
+        throw ConfigError(path + ": cannot open: " + errno_text(-raw));
     }
     Fd fd(raw);
     struct stat st {};
     if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        *error = path + ": cannot read: " + std::string(file_type_name(st.st_mode)) +
-                 ", not a regular file";
-        return std::nullopt;
+        throw ConfigError(path + ": cannot read: " + std::string(file_type_name(st.st_mode)) +
+                          ", not a regular file");
     }
     ConfigText result{path, {}};
     Compression kind = sniff(fd.get());
     if (kind == Compression::none) {
         const ReadResult r = read_fd(fd.get(), kMaxConfigBytes);
         if (!r.ok()) {
-            *error = path + ": cannot read: " + r.why();
-            return std::nullopt;
+            throw ConfigError(path + ": cannot read: " + r.why());
         }
         result.text = r.data;
-    } else if (!decompress(fd.get(), kind, path, &result.text, error)) {
-        return std::nullopt;
+    } else {
+        decompress(fd.get(), kind, path, &result.text);
     }
     return result;
 }
 
-std::optional<ConfigText> read_running_config(std::string* error) {
+ConfigText read_running_config() {
     std::string tried;
     const std::string proc = "/proc/config.gz";
-    if (access(proc.c_str(), F_OK) == 0) return read_config_file(proc, error);
+    if (access(proc.c_str(), F_OK) == 0) return read_config_file(proc);
     tried = proc + ": missing (CONFIG_IKCONFIG_PROC off or module configs not loaded)";
     utsname uts{};
     if (uname(&uts) != 0) {
-        *error = "no kernel config: " + tried + "; uname: " + errno_text(errno);
-        return std::nullopt;
+        throw ConfigError("no kernel config: " + tried + "; uname: " + errno_text(errno));
     }
     const std::string boot = std::string("/boot/config-") + uts.release;
-    if (access(boot.c_str(), F_OK) == 0) return read_config_file(boot, error);
-    *error = "no kernel config: " + tried + "; " + boot + ": missing; use --config FILE";
-    return std::nullopt;
+    if (access(boot.c_str(), F_OK) == 0) return read_config_file(boot);
+    throw ConfigError("no kernel config: " + tried + "; " + boot + ": missing; use --config FILE");
 }
 
 }  // namespace xa

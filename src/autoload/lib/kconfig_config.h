@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "config_error.h"
+
 namespace xa {
 
 // What a symbol is in one config: y, m, not set/absent, or a non-tristate value
@@ -26,9 +28,8 @@ class KernelConfig {
     // blank lines; anything else is an error naming ORIGIN, the line number and the line.
     // As in the kernel's own reader, a later line for a symbol overrides an earlier one
     // (a fragment appended to a config): `CONFIG_X=n` and `# CONFIG_X is not set` unset X.
-    // Returns std::nullopt and sets *error on failure.
-    static std::optional<KernelConfig> parse(std::string_view text, const std::string& origin,
-                                             std::string* error);
+    // Throws ConfigError on failure.
+    static KernelConfig parse(std::string_view text, const std::string& origin);
 
     // Symbol names are given without the CONFIG_ prefix ("XEN_DOM0").
     KconfigState state(std::string_view symbol) const;
@@ -48,11 +49,11 @@ struct ConfigText {
     std::string text;    // decompressed contents
 };
 
-// Reads PATH (plain, gzip or xz). Errors as one line: "PATH: what: value".
-std::optional<ConfigText> read_config_file(const std::string& path, std::string* error);
+// Reads PATH (plain, gzip or xz). Throws ConfigError, one line: "PATH: what: value".
+ConfigText read_config_file(const std::string& path);
 
 // The running kernel's config: /proc/config.gz, else /boot/config-RELEASE (RELEASE from
-// uname). On failure the error names every place tried.
-std::optional<ConfigText> read_running_config(std::string* error);
+// uname). Throws ConfigError naming every place tried.
+ConfigText read_running_config();
 
 }  // namespace xa

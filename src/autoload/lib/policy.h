@@ -10,17 +10,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config_error.h"
 #include "platform.h"
 
 namespace xa {
 
 class SysRoot;
-
-// "FILE:LINE: what is wrong: 'value'" (exit code 2, nothing loaded).
-class ConfigError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 struct ModuleRequest {
     std::string name;  // as written (may be a legacy name or an alias)

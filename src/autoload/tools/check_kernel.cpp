@@ -22,10 +22,8 @@ int run_check_kernel(const Subcommand&, const Options& o) {
     try {
         const CheckKernelResult r = check_kernel(c);
         std::fputs(r.report.c_str(), stdout);
-        if (!r.error.empty())
-            std::fprintf(stderr, "xen-autoload check-kernel: %s\n", r.error.c_str());
         return exit_code(r.outcome);
-    } catch (const std::exception& e) {  // never an uncaught exception (abort) for bad input
+    } catch (const std::exception& e) {  // ConfigError, and never an abort for bad input
         std::fprintf(stderr, "xen-autoload check-kernel: %s\n", e.what());
         return kExitUsage;
     }
