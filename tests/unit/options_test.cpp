@@ -100,6 +100,18 @@ TEST(Options, RootAndVendorDirCheckedForEverySubcommand) {
     }
 }
 
+// xen-autoload(8) documents every option that exists, under OPTIONS.
+TEST(Options, ManPageListsEveryOption) {
+    const std::string man = test::read_file(std::string(XA_SOURCE_DIR) + "/man/xen-autoload.8");
+    const std::string options = man.substr(man.find(".SH OPTIONS"));
+    for (const std::string& o : kEvery) {
+        std::string name = o.substr(0, o.find(' '));
+        std::string roff;
+        for (const char c : name) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+        EXPECT_NE(options.find(roff), std::string::npos) << name;
+    }
+}
+
 // check-kernel's old spelling of --kernel-role still works (scripts may use it).
 TEST(Options, CheckKernelTakesRoleAsTheOldSpellingOfKernelRole) {
     test::TempDir t;
