@@ -1,7 +1,7 @@
 // libkmod and libsystemd, opened with dlopen() when first needed instead of at program
 // start. Why: the dynamic loader's work for libkmod (+ libcrypto, liblzma, libzstd) and
 // libsystemd (+ libgcrypt, liblz4, libcap) costs several times a whole run of `detect`,
-// and `detect` / `udev` run on every boot and udev event (bench/README figures). The
+// and `detect` / `udev` run on every boot and udev event (docs/measurements.md). The
 // libraries are still the only ones used: libkmod.so.2 and libsystemd.so.0 by soname.
 #pragma once
 
