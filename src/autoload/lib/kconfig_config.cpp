@@ -38,8 +38,6 @@ bool valid_symbol(std::string_view s) {
     return true;
 }
 
-std::string shorten(std::string_view line) { return escape_text(line, 80); }
-
 void unset(std::map<std::string, std::string, std::less<>>& values, std::string_view symbol) {
     if (const auto it = values.find(symbol); it != values.end()) values.erase(it);
 }
@@ -223,8 +221,8 @@ KernelConfig KernelConfig::parse(std::string_view text, const std::string& origi
             eq == std::string_view::npos ? std::string_view{} : line.substr(0, eq);
         if (!symbol.starts_with(kPrefix) || !valid_symbol(symbol.substr(kPrefix.size())) ||
             eq + 1 >= line.size()) {
-            throw ConfigError(origin + ":" + std::to_string(line_no) + ": not a kconfig line: '" +
-                              shorten(line) + "'");
+            throw ConfigError(origin + ":" + std::to_string(line_no) +
+                              ": not a kconfig line: " + quote_text(line));
         }
         std::string_view value = line.substr(eq + 1);
         if (value == "n") {  // old configs wrote CONFIG_X=n

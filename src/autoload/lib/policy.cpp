@@ -33,13 +33,10 @@ std::vector<std::string_view> split_words(std::string_view line) {
     return words;
 }
 
-// Printable form of a value for the one-line error message.
-std::string shown(std::string_view v) { return escape_text(v, 60); }
-
 [[noreturn]] void fail(const std::string& file, std::size_t line, std::string_view what,
                        std::string_view value) {
     throw ConfigError(escape_text(file, kPathShown) + ":" + std::to_string(line) + ": " +
-                      std::string(what) + ": '" + shown(value) + "'");
+                      std::string(what) + ": " + quote_text(value));
 }
 
 void add_request(Policy& p, Role role, std::string_view name, bool optional, std::string origin) {
