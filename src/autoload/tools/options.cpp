@@ -102,20 +102,20 @@ bool role_is_kernel_role(const Subcommand& cmd) {
 
 // One option's value into O; "" or the message (without the option's name).
 std::string take(OptionBit bit, const char* value, Options& o) {
-    const std::string_view v = value != nullptr ? value : "";
+    const std::string v = value != nullptr ? value : "";
     switch (bit) {
         case opt_json:
             o.json = true;
             return {};
         case opt_root:
             if (v.empty()) return "empty directory name";
-            if (::access(value, R_OK | X_OK) != 0)
+            if (::access(v.c_str(), R_OK | X_OK) != 0)
                 return "not a readable directory: " + quote_text(v, 256);
-            o.root = value;
+            o.root = v;
             return {};
         case opt_vendor_dir: {
             // Made absolute: it is not below --root.
-            char* abs = v.empty() ? nullptr : ::realpath(value, nullptr);
+            char* abs = v.empty() ? nullptr : ::realpath(v.c_str(), nullptr);
             if (abs == nullptr) return "no such directory: " + quote_text(v, 256);
             o.vendor_dir = abs;
             std::free(abs);  // NOLINT(cppcoreguidelines-no-malloc)
@@ -141,7 +141,7 @@ std::string take(OptionBit bit, const char* value, Options& o) {
             return "not a number from 1 to 64: " + quote_text(v);
         case opt_deny_file:
             if (v.empty()) return "empty file name";
-            o.deny_file = value;
+            o.deny_file = v;
             return {};
         case opt_deadline:
             if (const auto n = parse_unsigned(v, 1, 600)) {
@@ -157,12 +157,12 @@ std::string take(OptionBit bit, const char* value, Options& o) {
             return {};
         case opt_config:
             if (v.empty()) return "empty file name";
-            o.config = value;
+            o.config = v;
             return {};
         case opt_kernel_role:
             if (find_kconfig_role(v) == nullptr)
                 return "unknown role " + quote_text(v) + " (" + kconfig_role_names() + ")";
-            o.kernel_role = value;
+            o.kernel_role = v;
             return {};
     }
     return "unknown option";
@@ -234,7 +234,10 @@ int parse_options(const Subcommand& cmd, int argc, char** argv, Options& o) {
             return kExitUsage;
         }
         if (const std::string why = take(bit, optarg, o); !why.empty()) {
-            usage_error(cmd, name + ": " + why);
+            std::string what = name;
+            what += ": ";
+            what += why;
+            usage_error(cmd, what);
             return kExitUsage;
         }
     }
