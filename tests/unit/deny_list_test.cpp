@@ -17,26 +17,26 @@
 namespace xa {
 namespace {
 
-// The two backends the deny rules below name.
-test::FakeIndex backends() {
+constexpr const char* kNetbkLine =
+    "blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n";
+
+// The deny list of RULES (a policy file's text) on an index of the two backends, with one
+// more ALIAS of MODULE.
+std::string deny_text(const char* rules, const char* alias, const char* module) {
+    Policy p;
+    parse_policy(rules, "/etc/xen-autoload/x.conf", p);
     test::FakeIndex index;
     index.states["xen_netback"] = ModuleState::loadable;
     index.states["xen_blkback"] = ModuleState::loadable;
-    return index;
+    index.aliases[alias] = module;
+    return deny_list_text(p, &index);
 }
 
 TEST(DenyList, TextResolvesNamesAndAliases) {
-    Policy p;
-    parse_policy("deny netbk xen-blkback\n", "/etc/xen-autoload/x.conf", p);
-    test::FakeIndex index = backends();
-    index.aliases["netbk"] = "xen_netback";
-    const std::string text = deny_list_text(p, &index);
-    EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
-              std::string::npos)
-        << text;
+    const std::string text = deny_text("deny netbk xen-blkback\n", "netbk", "xen_netback");
+    EXPECT_NE(text.find(kNetbkLine), std::string::npos) << text;
     EXPECT_NE(text.find("blacklist xen_blkback "), std::string::npos) << text;
-    Policy none;
-    EXPECT_EQ(deny_list_text(none, &index), "");
+    EXPECT_EQ(deny_text("", "netbk", "xen_netback"), "");
 }
 
 TEST(DenyList, WriteReplaceRemove) {
@@ -60,19 +60,16 @@ TEST(DenyList, WriteReplaceRemove) {
 // Without an alias "netbk" in the tree (the real one has none), the legacy map decides; an
 // alias rule blacklists the module it resolves to.
 TEST(DenyList, LegacyNamesThroughTheMapAndAliases) {
-    Policy p;
-    parse_policy("deny netbk xen-backend:vbd xen-backend:nosuch\n", "/etc/xen-autoload/x.conf", p);
-    test::FakeIndex index = backends();
-    index.aliases["xen-backend:vbd"] = "xen_blkback";
-    const std::string text = deny_list_text(p, &index);
-    EXPECT_NE(text.find("blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n"),
-              std::string::npos)
-        << text;
+    const char* rules = "deny netbk xen-backend:vbd xen-backend:nosuch\n";
+    const std::string text = deny_text(rules, "xen-backend:vbd", "xen_blkback");
+    EXPECT_NE(text.find(kNetbkLine), std::string::npos) << text;
     EXPECT_NE(text.find("blacklist xen_blkback    # deny xen-backend:vbd"), std::string::npos)
         << text;
     EXPECT_EQ(text.find("netbk\n"), std::string::npos) << text;
     EXPECT_EQ(text.find("nosuch"), std::string::npos) << text;
     // Without an index: the legacy map still gives the mainline name.
+    Policy p;
+    parse_policy(rules, "/etc/xen-autoload/x.conf", p);
     EXPECT_NE(deny_list_text(p, nullptr).find("blacklist xen_netback "), std::string::npos);
 }
 

@@ -15,11 +15,7 @@
 namespace xa {
 namespace {
 
-using test::all_required_config;
-using test::error_of;
-using test::KconfigFiles;
-using test::parse_ok;
-using test::without;
+using namespace test;  // NOLINT(google-build-using-namespace)
 
 TEST(KconfigRender, ColourRule) {
     EXPECT_TRUE(kconfig_use_colour(true, nullptr));

@@ -14,11 +14,7 @@
 namespace xa {
 namespace {
 
-using test::all_required_config;
-using test::error_of;
-using test::KconfigFiles;
-using test::parse_ok;
-using test::without;
+using namespace test;  // NOLINT(google-build-using-namespace)
 
 TEST(KconfigParse, StatesAndHeader) {
     auto c = parse_ok(

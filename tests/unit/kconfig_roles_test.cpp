@@ -14,11 +14,7 @@
 namespace xa {
 namespace {
 
-using test::all_required_config;
-using test::error_of;
-using test::KconfigFiles;
-using test::parse_ok;
-using test::without;
+using namespace test;  // NOLINT(google-build-using-namespace)
 
 TEST(KconfigRoles, EveryRoleWorksWhenEverythingIsOn) {
     auto v = check_kernel_config(parse_ok(all_required_config()), "all");
