@@ -1,4 +1,4 @@
-# Boot integration (issue 3): the systemd unit, the udev rules and both initramfs
+# Boot integration: the systemd unit, the udev rules and both initramfs
 # generators' hooks. Included (OPTIONAL) by the top CMakeLists.txt, which defines the
 # directories: XA_SYSTEMD_UNITDIR, XA_UDEVDIR, XA_DRACUTDIR, XA_INITRAMFS_TOOLSDIR.
 set(_xa_boot ${PROJECT_SOURCE_DIR})

@@ -147,12 +147,22 @@ bool same_verdict(const xa::KconfigVerdict& a, const xa::KconfigVerdict& b) {
     return true;
 }
 
+// KernelConfig::parse, its ConfigError as *ERROR.
+std::optional<xa::KernelConfig> parse(std::string_view text, std::string* error) {
+    try {
+        return xa::KernelConfig::parse(text, kOrigin);
+    } catch (const xa::ConfigError& e) {
+        *error = e.what();
+        return std::nullopt;
+    }
+}
+
 // Whether TEXT parses to the same config as the one EXPECTED describes (every symbol of a
 // config of that size has the expected value, the header's version too).
 bool parses_to(std::string_view text, const xa::KernelConfig& config,
                const std::map<std::string, std::string>& expected) {
     std::string error;
-    const auto other = xa::KernelConfig::parse(text, kOrigin, &error);
+    const auto other = parse(text, &error);
     if (!other || other->size() != config.size() ||
         other->kernel_version() != config.kernel_version())
         return false;
@@ -166,7 +176,7 @@ bool parses_to(std::string_view text, const xa::KernelConfig& config,
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     std::string error;
-    const std::optional<xa::KernelConfig> config = xa::KernelConfig::parse(text, kOrigin, &error);
+    const std::optional<xa::KernelConfig> config = parse(text, &error);
     const auto expected = model(text);
     if (config.has_value() != expected.has_value()) std::abort();
     if (!config) {

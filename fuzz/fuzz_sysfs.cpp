@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "number.h"
 #include "platform.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
@@ -43,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The parsers directly, on the whole input.
     (void)xa::parse_hex_bitmap(in);
     (void)xa::parse_guest_type(in);
-    (void)xa::parse_small_decimal(in);
+    (void)xa::parse_unsigned(xa::trim(in), 0, xa::kXenVersionMax);
     (void)xa::parse_version_extra(in);
     (void)xa::parse_kernel_release(in);
     (void)xa::capabilities_have_control_d(in);

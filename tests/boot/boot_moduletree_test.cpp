@@ -74,6 +74,14 @@ class RealTree : public ::testing::Test {
     std::string kver_;
 };
 
+// The helper as a dom0 runs it, deciding without inserting.
+BackendOptions dom0_dry_run() {
+    BackendOptions opts;
+    opts.role = Role::dom0;
+    opts.dry_run = true;
+    return opts;
+}
+
 TEST_F(RealTree, DenyListStopsUdevStyleModaliasLoad) {
     EXPECT_EQ(udev_style_probe("xen-backend:vif"), 0)
         << "without a deny list the probe must go ahead";
@@ -96,16 +104,14 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     const SysRoot root(dir_);
     const KmodIndex index(root, kver_);
     const auto factory = kmod_inserter_factory(root, kver_);
-    BackendOptions opts;
-    opts.role = Role::dom0;
-    opts.dry_run = true;
+    const BackendOptions opts = dom0_dry_run();
 
     Policy allow;
     auto out = handle_backend_request({"xen-backend:vif", "/devices/xen-backend/vif-5-0"}, allow,
                                       index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::loaded) << out.message;
     EXPECT_EQ(out.module, "xen_netback");
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
     EXPECT_NE(out.message.find("domain 5's vif device vif-5-0 asks for xen-backend:vif"),
               std::string::npos)
         << out.message;
@@ -117,7 +123,7 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
     EXPECT_EQ(out.kind, BackendOutcome::Kind::denied) << out.message;
     EXPECT_NE(out.message.find("denied by /etc/xen-autoload/local.conf:1"), std::string::npos)
         << out.message;
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
 
     out = handle_backend_request({"xen-backend:vbd", "/devices/xen-backend/vbd-5-51712"}, deny,
                                  index, factory, opts);
@@ -126,13 +132,13 @@ TEST_F(RealTree, HelperLoadsDeniesAndRefuses) {
 
     out = handle_backend_request({"xen-backend:nosuchtype", ""}, allow, index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::unresolved) << out.message;
-    EXPECT_EQ(out.exit_code, 1);
+    EXPECT_FALSE(out.ok());
 
     // A guest's console is served by xenconsoled: no module, and not an error.
     out = handle_backend_request({"xen-backend:console", "/devices/xen-backend/console-1-0"}, allow,
                                  index, factory, opts);
     EXPECT_EQ(out.kind, BackendOutcome::Kind::user_space) << out.message;
-    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_TRUE(out.ok());
     EXPECT_EQ(out.module, "");
 }
 
@@ -142,9 +148,7 @@ TEST_F(RealTree, DenyByLegacyNameAndAliasOnTheRealTree) {
     const SysRoot root(dir_);
     const KmodIndex index(root, kver_);
     const auto factory = kmod_inserter_factory(root, kver_);
-    BackendOptions opts;
-    opts.role = Role::dom0;
-    opts.dry_run = true;
+    const BackendOptions opts = dom0_dry_run();
     for (const char* rule : {"deny netbk\n", "deny xen-backend:vif\n"}) {
         Policy policy;
         parse_policy(std::string("require dom0 xen-netback\n") + rule,

@@ -75,7 +75,7 @@ mount --rbind /dev "$root/dev"
 in_root() { chroot "$root" "$@"; }
 
 # What every image must contain. Libraries: whatever the binary links, per ldd in the root,
-# plus libkmod.so.2, which the binary dlopen()s (src/autoload/dynlib.h) so ldd cannot see it.
+# plus libkmod.so.2, which the binary dlopen()s (src/autoload/lib/dynlib.h) so ldd cannot see it.
 mapfile -t libs < <(in_root ldd /usr/sbin/xen-autoload | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
 check "ldd found the binary's libraries (${#libs[@]})" test "${#libs[@]}" -ge 1
 mapfile -t -O "${#libs[@]}" libs < <(in_root ldconfig -p | sed -n 's/^[[:space:]]*libkmod\.so\.2 (libc6,x86-64) => //p')

@@ -72,7 +72,7 @@ for before in xenstored.service xen-init-dom0.service xenconsoled.service xendom
     fi
 done
 
-# The deadline table (src/autoload/deadlines.h): every outer bound is longer than the inner
+# The deadline table (src/autoload/lib/deadlines.h): every outer bound is longer than the inner
 # ones it wraps, so the inner one fires first and names the module that hung. The program's
 # numbers come from its own --help.
 module=$("$bin" daemon --help | sed -n 's/.*--deadline SECONDS.*(default \([0-9]*\); a child process gets \([0-9]*\) s more).*/\1/p')

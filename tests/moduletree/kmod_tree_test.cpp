@@ -114,7 +114,7 @@ TEST(KmodTree, RealInsertRefusedByTheKernelNamesModuleAndErrno) {
     const LoadResult& r = rep.results[0];
     EXPECT_EQ(r.status, LoadStatus::failed);
     EXPECT_NE(r.err, 0);
-    EXPECT_EQ(load_exit_code(rep), 1);
+    EXPECT_FALSE(rep.ok());
     const std::string expected_prefix = module + ": " + errno_text(r.err) + ": ";
     EXPECT_EQ(r.message.substr(0, expected_prefix.size()), expected_prefix) << r.message;
     EXPECT_NE(r.message.find("(E"), std::string::npos) << r.message;
@@ -184,8 +184,7 @@ TEST(KmodTreeCli, PlanForAnotherKernelUsesItsTreeAndNoLoadedState) {
         << r.err;
     r = test::run_cli({"status", "--root", t.path(), "--kernel", k});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find("option not taken by this command: '--kernel'"), std::string::npos)
-        << r.err;
+    EXPECT_NE(r.err.find("--kernel: option not taken by this command"), std::string::npos) << r.err;
 }
 
 TEST(KmodTreeCli, StatusOnAFreshTreeIsIncomplete) {

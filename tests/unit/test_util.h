@@ -50,14 +50,22 @@ class TempDir {
     std::string path_;
 };
 
+// The whole of file PATH ("" when it cannot be read).
+inline std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
 struct CliResult {
     int exit_code = -1;
     std::string out;
     std::string err;
 };
 
-// Runs the built xen-autoload with ARGS (no shell), capturing stdout and stderr.
-inline CliResult run_cli(const std::vector<std::string>& args) {
+// Runs the built xen-autoload with ARGS (no shell) and ENV added to its environment,
+// capturing stdout and stderr.
+inline CliResult run_cli(const std::vector<std::string>& args,
+                         const std::vector<std::pair<std::string, std::string>>& env = {}) {
     CliResult r;
     TempDir tmp;
     const std::string out = tmp.path() + "/out";
@@ -67,6 +75,7 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
         std::freopen(out.c_str(), "w", stdout);
         std::freopen(err.c_str(), "w", stderr);
         ::unsetenv("JOURNAL_STREAM");  // logs on stderr, where the test reads them
+        for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
         std::vector<char*> argv;
         std::string cli = XA_CLI;
         argv.push_back(cli.data());
@@ -79,12 +88,8 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    auto slurp = [](const std::string& p) {
-        std::ifstream f(p);
-        return std::string(std::istreambuf_iterator<char>(f), {});
-    };
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = read_file(out);
+    r.err = read_file(err);
     return r;
 }
 

@@ -51,7 +51,7 @@ installkernel() {
 install() {
     local dir conf rules
     inst_multiple /usr/sbin/xen-autoload timeout
-    # libkmod is dlopen()ed on first use (src/autoload/dynlib.h): invisible to ldd.
+    # libkmod is dlopen()ed on first use (src/autoload/lib/dynlib.h): invisible to ldd.
     inst_libdir_file "libkmod.so.2"
     # The policy, with the program's precedence rules; /dev/null links keep a name disabled.
     for dir in /usr/lib/xen-autoload /etc/xen-autoload; do

@@ -1,0 +1,140 @@
+#include "report.h"
+
+#include <nlohmann/json.hpp>
+
+namespace xa {
+
+using json = nlohmann::ordered_json;
+
+json platform_json(const Platform& p, bool driver_domain) {
+    json j;
+    j["hypervisor"] = p.hypervisor == Hypervisor::xen ? "xen" : "none";
+    j["role"] = role_name(p.role);
+    if (const char* g = guest_type_name(p.guest_type))
+        j["guest_type"] = g;
+    else
+        j["guest_type"] = nullptr;
+    j["xen_version"] = p.xen_version ? json(*p.xen_version) : json(nullptr);
+    j["driver_domain"] = driver_domain;
+    j["kernel"] = p.kernel ? json(*p.kernel) : json(nullptr);
+    json ev = json::array();
+    for (const Evidence& e : p.evidence) ev.push_back({{"source", e.source}, {"fact", e.fact}});
+    j["evidence"] = std::move(ev);
+    return j;
+}
+
+std::string platform_text(const Platform& p, bool driver_domain) {
+    std::string s;
+    s += "hypervisor:    " + std::string(p.hypervisor == Hypervisor::xen ? "xen" : "none") + "\n";
+    s += "role:          " + std::string(role_name(p.role)) + "\n";
+    const char* g = guest_type_name(p.guest_type);
+    s += "guest type:    " + std::string(g ? g : "unknown") + "\n";
+    s += "xen version:   " + p.xen_version.value_or("unknown") + "\n";
+    s += "driver domain: " + std::string(driver_domain ? "yes" : "no") + "\n";
+    s += "kernel:        " + p.kernel.value_or("unknown") + "\n";
+    s += "evidence:\n";
+    for (const Evidence& e : p.evidence) s += "  " + e.source + ": " + e.fact + "\n";
+    return s;
+}
+
+json plan_json(const Plan& plan) {
+    json mods = json::array();
+    for (const PlanEntry& e : plan.modules) {
+        mods.push_back({{"requested", e.requested},
+                        {"name", e.name},
+                        {"state", module_state_name(e.state)},
+                        {"action", action_name(e.action)},
+                        {"reason", e.reason},
+                        {"optional", e.optional},
+                        {"origin", e.origin},
+                        {"deps", e.deps}});
+    }
+    return {{"role", role_name(plan.role)},
+            {"kernel", plan.kernel},
+            {"tree", plan.tree},
+            {"warnings", plan.warnings},
+            {"modules", std::move(mods)}};
+}
+
+std::string plan_text(const Plan& plan) {
+    std::string s = "role " + std::string(role_name(plan.role)) + ", kernel " + plan.kernel + "\n";
+    for (const std::string& w : plan.warnings) s += "warning: " + w + "\n";
+    if (plan.modules.empty())
+        s += "nothing to load for role " + std::string(role_name(plan.role)) + "\n";
+    for (const PlanEntry& e : plan.modules) {
+        std::string name = e.requested;
+        if (e.name != e.requested) name += " -> " + e.name;
+        s += std::string(action_name(e.action)) + "  " + name + "  [" + module_state_name(e.state) +
+             (e.optional ? ", optional" : "") + "] " + e.reason + "\n";
+    }
+    return s;
+}
+
+json load_json(const LoadReport& report) {
+    json mods = json::array();
+    for (const LoadResult& r : report.results) {
+        json m = {{"requested", r.requested}, {"name", r.name},
+                  {"optional", r.optional},   {"result", load_status_name(r.status)},
+                  {"message", r.message},     {"ms", r.milliseconds}};
+        if (r.err != 0) m["errno"] = r.err;
+        mods.push_back(std::move(m));
+    }
+    return {{"role", role_name(report.role)},
+            {"kernel", report.kernel},
+            {"ok", report.ok()},
+            {"modules", std::move(mods)}};
+}
+
+std::string load_text(const LoadReport& report) {
+    std::string s;
+    for (const LoadResult& r : report.results) s += r.message + "\n";
+    return s;
+}
+
+bool status_complete(const Plan& plan) {
+    if (plan.no_policy) return false;
+    for (const PlanEntry& e : plan.modules) {
+        if (e.loaded_although_denied) return false;
+        const bool present = is_present(e.state);
+        if (!present && !e.optional && e.state != ModuleState::denied &&
+            e.state != ModuleState::blacklisted && (e.failure || e.action == Action::load))
+            return false;
+    }
+    return true;
+}
+
+json status_json(const Plan& plan) {
+    json mods = json::array();
+    for (const PlanEntry& e : plan.modules) {
+        const bool present = is_present(e.state) || e.loaded_although_denied;
+        mods.push_back({{"requested", e.requested},
+                        {"name", e.name},
+                        {"state", module_state_name(e.state)},
+                        {"present", present},
+                        {"optional", e.optional},
+                        {"reason", e.reason}});
+    }
+    return {{"role", role_name(plan.role)},
+            {"kernel", plan.kernel},
+            {"complete", status_complete(plan)},
+            {"warnings", plan.warnings},
+            {"modules", std::move(mods)}};
+}
+
+std::string status_text(const Plan& plan) {
+    std::string s = "role " + std::string(role_name(plan.role)) + ", kernel " + plan.kernel + ": " +
+                    (status_complete(plan) ? "complete" : "INCOMPLETE") + "\n";
+    for (const std::string& w : plan.warnings) s += "warning: " + w + "\n";
+    for (const PlanEntry& e : plan.modules) {
+        const bool present = is_present(e.state);
+        s += std::string(e.loaded_although_denied
+                             ? "LOADED   "
+                             : (present ? "ok       " : (e.optional ? "absent   " : "MISSING  "))) +
+             e.requested + (e.name != e.requested ? " (" + e.name + ")" : "") + "  [" +
+             module_state_name(e.state) + "]" +
+             (e.loaded_although_denied ? " " + e.reason : std::string()) + "\n";
+    }
+    return s;
+}
+
+}  // namespace xa

@@ -1,0 +1,15 @@
+// xen-autoload status: the policy against the loaded modules; exit 1 when incomplete.
+#include "common.h"
+#include "exit_codes.h"
+#include "report.h"
+#include "subcommands.h"
+
+namespace xa {
+
+int run_status(const Subcommand&, const Options& o) {
+    return show_plan(o, {status_json, status_text, [](const Plan& plan) {
+                             return status_complete(plan) ? kExitOk : kExitFailed;
+                         }});
+}
+
+}  // namespace xa

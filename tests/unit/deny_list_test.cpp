@@ -1,0 +1,121 @@
+// deny_list.cpp: the deny list text (names, aliases, legacy names) and the file in
+// /run/modprobe.d.
+#include "deny_list.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "fake_index.h"
+
+namespace xa {
+namespace {
+
+constexpr const char* kNetbkLine =
+    "blacklist xen_netback    # deny netbk (/etc/xen-autoload/x.conf:1)\n";
+
+// The deny list of RULES (a policy file's text) on an index of the two backends, with one
+// more ALIAS of MODULE.
+std::string deny_text(const char* rules, const char* alias, const char* module) {
+    Policy p;
+    parse_policy(rules, "/etc/xen-autoload/x.conf", p);
+    test::FakeIndex index;
+    index.states["xen_netback"] = ModuleState::loadable;
+    index.states["xen_blkback"] = ModuleState::loadable;
+    index.aliases[alias] = module;
+    return deny_list_text(p, &index);
+}
+
+TEST(DenyList, TextResolvesNamesAndAliases) {
+    const std::string text = deny_text("deny netbk xen-blkback\n", "netbk", "xen_netback");
+    EXPECT_NE(text.find(kNetbkLine), std::string::npos) << text;
+    EXPECT_NE(text.find("blacklist xen_blkback "), std::string::npos) << text;
+    EXPECT_EQ(deny_text("", "netbk", "xen_netback"), "");
+}
+
+TEST(DenyList, WriteReplaceRemove) {
+    char tmpl[] = "/tmp/xa-deny-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string path = std::string(tmpl) + "/modprobe.d/xen-autoload-deny.conf";
+    EXPECT_EQ(write_deny_list(path, "blacklist a\n"), "");
+    EXPECT_EQ(write_deny_list(path, "blacklist b\n"), "");
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str(), "blacklist b\n");
+    EXPECT_EQ(write_deny_list(path, ""), "");
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);
+    EXPECT_EQ(write_deny_list(path, ""), "");  // already gone: fine
+    const std::string bad = write_deny_list("/proc/no-such-dir/x/deny.conf", "blacklist a\n");
+    EXPECT_NE(bad.find("cannot create /proc/no-such-dir"), std::string::npos) << bad;
+    (void)std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+// Without an alias "netbk" in the tree (the real one has none), the legacy map decides; an
+// alias rule blacklists the module it resolves to.
+TEST(DenyList, LegacyNamesThroughTheMapAndAliases) {
+    const char* rules = "deny netbk xen-backend:vbd xen-backend:nosuch\n";
+    const std::string text = deny_text(rules, "xen-backend:vbd", "xen_blkback");
+    EXPECT_NE(text.find(kNetbkLine), std::string::npos) << text;
+    EXPECT_NE(text.find("blacklist xen_blkback    # deny xen-backend:vbd"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("netbk\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("nosuch"), std::string::npos) << text;
+    // Without an index: the legacy map still gives the mainline name.
+    Policy p;
+    parse_policy(rules, "/etc/xen-autoload/x.conf", p);
+    EXPECT_NE(deny_list_text(p, nullptr).find("blacklist xen_netback "), std::string::npos);
+}
+
+// Under the unit's UMask=0077: new directories still 0755, the file 0644; the temporary
+// file has a unique name (a planted PATH.tmp symlink is neither followed nor removed) and
+// nothing is left behind.
+TEST(DenyList, WriteUnderUmask077) {
+    char tmpl[] = "/tmp/xa-deny-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string base = tmpl;
+    const std::string path = base + "/a/modprobe.d/xen-autoload-deny.conf";
+    ASSERT_EQ(::mkdir((base + "/a").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((base + "/a/modprobe.d").c_str(), 0755), 0);
+    const std::string victim = base + "/victim";
+    std::ofstream(victim) << "keep\n";
+    ASSERT_EQ(::symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
+    ::rmdir((base + "/b").c_str());
+    const mode_t old = ::umask(077);
+    const std::string deep = base + "/b/c/deny.conf";
+    const std::string e1 = write_deny_list(path, "blacklist a\n");
+    const std::string e2 = write_deny_list(deep, "blacklist a\n");
+    ::umask(old);
+    EXPECT_EQ(e1, "");
+    EXPECT_EQ(e2, "");
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644U);
+    for (const std::string& d : {base + "/b", base + "/b/c"}) {
+        ASSERT_EQ(::stat(d.c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 0755U) << d;
+    }
+    ASSERT_EQ(::stat(deep.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644U);
+    std::ifstream in(victim);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str(), "keep\n");
+    EXPECT_EQ(::lstat((path + ".tmp").c_str(), &st), 0);  // the planted link, untouched
+    std::size_t entries = 0;
+    for (const auto& e : std::filesystem::directory_iterator(base + "/b/c")) {
+        (void)e;
+        ++entries;
+    }
+    EXPECT_EQ(entries, 1U) << "a temporary file was left behind";
+    (void)std::system(("rm -rf " + base).c_str());
+}
+
+}  // namespace
+}  // namespace xa
