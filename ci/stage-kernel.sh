@@ -253,10 +253,10 @@ else
     fail "maintainer scripts: release $release, /etc/kernel/{preinst,postinst,prerm,postrm}.d" "${script_problems[*]}"
 fi
 for role in dom0 domU domU-pv domU-pvh domU-hvm native driver-domain; do
-    if "$cli" check-kernel --config "$config" --kernel-role "$role" >"$logs/check-kernel-$role.txt" 2>&1; then
-        xa_check "$stage" "check-kernel --kernel-role $role on the config in the .deb" pass
+    if "$cli" check-kernel --config "$config" --role "$role" >"$logs/check-kernel-$role.txt" 2>&1; then
+        xa_check "$stage" "check-kernel --role $role on the config in the .deb" pass
     else
-        fail "check-kernel --kernel-role $role on the config in the .deb" \
+        fail "check-kernel --role $role on the config in the .deb" \
             "$(grep -E '^  - ' "$logs/check-kernel-$role.txt" | head -n 3 | tr '\n' ' ')"
     fi
 done
