@@ -29,8 +29,9 @@
 # Usage: ci/stage-admin.sh [bios|uefi...]   (default: bios uefi; after stage packages)
 # Environment: XA_ADMIN_BOOTS=N runs boots 1..N only (default 3); XA_ADMIN_DEADLINE_SCALE=N
 # multiplies the per-boot deadlines (2700, 2700, 1500 s).
-# XA_ADMIN_INITRAMFS_MODULES=dep makes base disks whose admin set MODULES=dep
-# (ci/admin/make-base-disk.sh; a separate cache entry). XA_ADMIN_RECOMMENDS=1
+# XA_ADMIN_INITRAMFS_MODULES=most makes base disks with Debian's default MODULES=most instead
+# of the admin's MODULES=dep (ci/admin/make-base-disk.sh; a separate cache entry; one rebuild
+# of such an image in the VM takes half an hour under TCG). XA_ADMIN_RECOMMENDS=1
 # installs xen-host with its Recommends (default 0: `apt-get install --no-install-recommends`,
 # as an admin of a server does: on Debian 12 the Recommends are qemu-system-xen for HVM
 # guests and its graphics/audio stack, 313 packages and 222 MiB instead of 40 and 12 MiB,

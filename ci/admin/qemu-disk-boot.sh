@@ -28,7 +28,7 @@ truncate -s 64M "$result"
 # shellcheck disable=SC2054 # commas inside QEMU option values
 cmd=(qemu-system-x86_64 -machine pc -accel tcg -cpu max,-smap -smp 2 -m 3072
     -display none -monitor none -no-reboot -nic none -serial "file:$console"
-    -drive "file=$disk,if=virtio,format=raw"
+    -drive "file=$disk,if=virtio,format=raw,cache=unsafe"
     -drive "file=$result,if=virtio,format=raw"
     -drive "file=$repo,if=virtio,format=raw,readonly=on")
 if [ "$fw" = uefi ]; then
