@@ -2,10 +2,14 @@
 # Shared helpers for the pipeline stages. Source it; do not run it.
 #
 # Layout every stage agrees on (all below $XA_OUT, default ./out, git-ignored):
-#   build/        CMake build tree of the engine
-#   debs/ rpms/   built packages          repo/apt/ repo/dnf/   the repositories
-#   image/        root filesystem images  boot/                 console logs, result disks
-#   report/       one STAGE.json per stage; ci/report.sh merges them into report.json
+#   build/ build-logs/   CMake build tree of the engine, the build stage's step logs
+#   debs/ rpms/ pkg/     built packages and their check logs
+#   repo/apt/ repo/dnf/  the repositories (stage kernel adds its packages)
+#   kernel/ kernel-pkg/  the kernel stage's logs and package build tree
+#   image/ image-trixie/ root filesystem images    boot/   console logs, result disks
+#   admin/               stage admin's disks, console logs and results, per firmware
+#   report/   STAGE.checks and STAGE.metrics (JSON lines, xa_check/xa_metric below);
+#             ci/report.sh merges them into report.json and summary.txt
 
 XA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 XA_OUT=${XA_OUT:-$XA_TOP/out}

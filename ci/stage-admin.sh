@@ -1,5 +1,5 @@
 #!/bin/bash
-# Stage admin (issue 10): the admin's own path, proven by boots. No -kernel, no packages
+# Stage admin: the admin's own path, proven by boots. No -kernel, no packages
 # installed in a chroot: a disk with Debian 12 installed (ci/admin/make-base-disk.sh: GPT,
 # mmdebstrap root, grub-install + update-grub, the admin's serial-console drop-in) boots
 # through its firmware and its own GRUB, and the in-image script (ci/admin/xa-admin.sh with

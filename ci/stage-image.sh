@@ -3,7 +3,7 @@
 # our packages installed by apt from our signed apt repository (out/repo/apt), plus the
 # in-image check unit (ci/boot/). One image per target:
 #   bookworm  Debian 12 (Xen 4.17, kernel 6.1) plus OUR kernel, linux-image-xen-autoload
-#             (issue 6: both kernels in the same image file). $XA_OUT/image, checks "image"
+#             (both kernels in the same image file). $XA_OUT/image, checks "image"
 #   trixie    Debian 13 (Xen 4.20, kernel 6.12), our packages as built on bookworm.
 #             $XA_OUT/image-trixie, checks "image-trixie"
 # Each image directory holds:
@@ -103,7 +103,7 @@ if [ -f "$repo/$key_name" ] && { [ -f "$repo/Packages" ] || [ -f "$repo/Packages
     cp -a "$repo" "$img/apt-repo"
     mirror_extra=("deb [signed-by=$img/apt-repo/$key_name] file:$img/apt-repo ./")
     xa_check "$stage" "signed apt repository present" pass "$repo"
-    # Our kernel (issue 6) is published into the same repository by stage kernel. Missing,
+    # Our kernel is published into the same repository by stage kernel. Missing,
     # it is a failure of this stage, not a silent stock-only image.
     if [ "$with_our_kernel" = 1 ]; then
         kernel_version=$(repo_version "$our_kernel")

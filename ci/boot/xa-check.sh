@@ -31,9 +31,20 @@ guest_cfg=/etc/xen/xa-guest-$(uname -r).cfg
 # shellcheck source-path=SCRIPTDIR source=xa-lib.sh
 . /usr/local/lib/xa-check/xa-lib
 
+# every_expected_reported: each check ci/boot/expected-checks.txt lists for this mode is in
+# the results; one that is not (a path of this script that skipped it) is reported failed.
+every_expected_reported() {
+    local name
+    while IFS= read -r name; do
+        jq -se --arg n "$name" 'any(.[]; (.kind=="check" or .kind=="goal") and .name==$n)' \
+            "$out/results.jsonl" >/dev/null || check "$name" fail "not reached: this mode did not report it"
+    done < <(sed -n "s/^$mode: //p" /usr/local/lib/xa-check/expected-checks.txt)
+}
+
 # finish: archive $out to the result disk, then the final console marker.
 finish() {
     local checks fails
+    every_expected_reported
     checks=$(jq -s '[.[] | select(.kind=="check")] | length' "$out/results.jsonl")
     fails=$(jq -s '[.[] | select(.kind=="check" and .result!="pass")] | length' \
         "$out/results.jsonl")

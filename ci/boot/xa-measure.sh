@@ -5,7 +5,7 @@
 # Loads the dom0 set with each method, unloading everything in between:
 #   xen-autoload load --role dom0 | a modprobe shell loop | systemd-modules-load |
 #   modprobe -a | the kernel's own finit_module time, summed (strace -T on modprobe -a)
-# and records per-repetition and median wall times, plus the goals of issue 5.
+# and records per-repetition and median wall times, plus the loading goals.
 # Uses check/metric/goal/now_us/say and $out from xa-check.
 : "${out:?sourced by xa-check}"
 
@@ -135,7 +135,7 @@ measure_loading() {
         metric "$name-ms" "${median[$method]}" "ms median of: ${walls[$method]% }"
     done
 
-    # Goals of issue 5: load wall <= the kernel's own sequential finit time (only possible
+    # Goals: load wall <= the kernel's own sequential finit time (only possible
     # by loading in parallel), and >= 2x faster than systemd-modules-load.
     local ours=${median[autoload]} kernel=${median[strace]} sml=${median[sml]} ratio
     ratio=$(awk -v a="$sml" -v b="$ours" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
