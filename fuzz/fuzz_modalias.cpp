@@ -46,9 +46,9 @@ std::optional<unsigned> decimal(std::string_view text) {
 }
 
 void check_alias_of(std::string_view alias) {
-    const std::string why = xa::check_alias(alias);
-    if (why.empty() != alias_model(alias)) std::abort();
-    if (why.empty()) {
+    const std::optional<std::string> refused = xa::check_alias(alias);
+    if (refused.has_value() == alias_model(alias)) std::abort();
+    if (!refused) {
         if (alias.size() > 44) std::abort();
         for (const unsigned char c : alias)
             if (c <= 0x20 || c >= 0x7f ||
@@ -56,7 +56,8 @@ void check_alias_of(std::string_view alias) {
                     std::string_view::npos)
                 std::abort();
     } else {
-        for (const unsigned char c : why)
+        if (refused->empty()) std::abort();
+        for (const unsigned char c : *refused)
             if (c < 0x20 || c >= 0x7f) std::abort();
     }
 }

@@ -92,7 +92,7 @@ TEST_F(RealTree, DenyListStopsUdevStyleModaliasLoad) {
     const KmodIndex index(root, kver_);
     const std::string text = deny_list_text(policy, &index);
     EXPECT_NE(text.find("blacklist xen_netback"), std::string::npos) << text;
-    ASSERT_EQ(write_deny_list(dir_ + "/run/modprobe.d/xen-autoload-deny.conf", text), "");
+    ASSERT_EQ(write_deny_list(dir_ + "/run/modprobe.d/xen-autoload-deny.conf", text), std::nullopt);
 
     EXPECT_EQ(udev_style_probe("xen-backend:vif"), KMOD_PROBE_APPLY_BLACKLIST);
     EXPECT_EQ(udev_style_probe("xen-netback"), KMOD_PROBE_APPLY_BLACKLIST);

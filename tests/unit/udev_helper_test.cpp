@@ -16,16 +16,16 @@ namespace xa {
 namespace {
 
 TEST(CheckAlias, OnlyXenAliases) {
-    EXPECT_EQ(check_alias("xen-backend:vif"), "");
-    EXPECT_EQ(check_alias("xen-backend:vbd"), "");
-    EXPECT_EQ(check_alias("xen:vbd"), "");
-    EXPECT_NE(check_alias("pci:v00008086d*"), "");
-    EXPECT_NE(check_alias("xen-backend:"), "");
-    EXPECT_NE(check_alias("xen-backend:vif;reboot"), "");
-    EXPECT_NE(check_alias("xen-backend:vif $(id)"), "");
-    EXPECT_NE(check_alias("xen-backend:VIF"), "");
-    EXPECT_NE(check_alias("xen-backend:" + std::string(33, 'a')), "");
-    EXPECT_NE(check_alias("fs-xenfs"), "");
+    EXPECT_EQ(check_alias("xen-backend:vif"), std::nullopt);
+    EXPECT_EQ(check_alias("xen-backend:vbd"), std::nullopt);
+    EXPECT_EQ(check_alias("xen:vbd"), std::nullopt);
+    EXPECT_NE(check_alias("pci:v00008086d*"), std::nullopt);
+    EXPECT_NE(check_alias("xen-backend:"), std::nullopt);
+    EXPECT_NE(check_alias("xen-backend:vif;reboot"), std::nullopt);
+    EXPECT_NE(check_alias("xen-backend:vif $(id)"), std::nullopt);
+    EXPECT_NE(check_alias("xen-backend:VIF"), std::nullopt);
+    EXPECT_NE(check_alias("xen-backend:" + std::string(33, 'a')), std::nullopt);
+    EXPECT_NE(check_alias("fs-xenfs"), std::nullopt);
 }
 
 TEST(BackendDevpath, DomainAndDevice) {

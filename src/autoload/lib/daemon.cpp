@@ -178,8 +178,8 @@ class Daemon {
         const std::string role = role_name(ctx.role);
         const std::string deny_path = opts_.deny_path.empty() ? kDenyListPath : opts_.deny_path;
         if (!opts_.dry_run || !opts_.deny_path.empty()) {
-            const std::string err = write_deny_list_for(ctx, deny_path);
-            if (!err.empty()) log_warning("daemon: " + err, {{}, role, 0});
+            if (const auto err = write_deny_list_for(ctx, deny_path))
+                log_warning("daemon: " + *err, {{}, role, 0});
         }
         const Plan plan = make_plan_for(ctx);
         for (const std::string& w : plan.warnings) log_warning(w, {{}, role, 0});
@@ -199,8 +199,8 @@ class Daemon {
     void handle(const Context& ctx,
                 std::vector<std::pair<std::string, std::string>> devices) const {
         std::erase_if(devices, [](const auto& d) {
-            if (const std::string why = check_alias(d.first); !why.empty()) {
-                log_warning("daemon: ignoring " + escape_text(d.second) + ": " + why + ": " +
+            if (const auto why = check_alias(d.first)) {
+                log_warning("daemon: ignoring " + escape_text(d.second) + ": " + *why + ": " +
                             quote_text(d.first));
                 return true;
             }

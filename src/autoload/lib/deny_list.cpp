@@ -28,11 +28,11 @@ std::string deny_list_text(const Policy& policy, const ModuleIndex* index) {
     return text;
 }
 
-std::string write_deny_list(const std::string& path, const std::string& text) {
+std::optional<std::string> write_deny_list(const std::string& path, const std::string& text) {
     if (text.empty()) {
         if (::unlink(path.c_str()) < 0 && errno != ENOENT)
             return "cannot remove " + path + ": " + errno_text(errno);
-        return {};
+        return std::nullopt;
     }
     // Create the directory and its parents (/run/modprobe.d normally exists or is made by
     // the unit's RuntimeDirectory=; tests point elsewhere): 0755 whatever the umask (the
@@ -53,7 +53,7 @@ std::string write_deny_list(const std::string& path, const std::string& text) {
     std::string tmp = path + ".XXXXXX";
     const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
     if (fd < 0) return "cannot write " + tmp + ": " + errno_text(errno);
-    auto fail = [&](const std::string& what, int err) {
+    auto fail = [&](const std::string& what, int err) -> std::optional<std::string> {
         ::close(fd);
         ::unlink(tmp.c_str());
         return "cannot write " + what + ": " + errno_text(err);
@@ -79,7 +79,7 @@ std::string write_deny_list(const std::string& path, const std::string& text) {
         ::unlink(tmp.c_str());
         return "cannot write " + path + ": " + errno_text(err);
     }
-    return {};
+    return std::nullopt;
 }
 
 }  // namespace xa

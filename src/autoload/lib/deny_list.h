@@ -7,6 +7,7 @@
 // make udev's builtin run a command per event and log failures for a policy decision.)
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "policy.h"
@@ -24,8 +25,8 @@ std::string deny_list_text(const Policy& policy, const ModuleIndex* index);
 
 // Writes TEXT to PATH atomically (a unique O_EXCL temporary file in the same directory,
 // mode 0644, fsync, rename), creating missing parent directories mode 0755 whatever the
-// umask; removes PATH when TEXT is empty. Returns "" on success, else one line naming the
-// path and errno.
-std::string write_deny_list(const std::string& path, const std::string& text);
+// umask; removes PATH when TEXT is empty. Returns nothing on success, else one line naming
+// the path and errno (a warning for the caller: the work goes on without the list).
+std::optional<std::string> write_deny_list(const std::string& path, const std::string& text);
 
 }  // namespace xa

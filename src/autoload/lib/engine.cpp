@@ -49,7 +49,7 @@ Plan make_plan_for(const Context& ctx) {
     return plan;
 }
 
-std::string write_deny_list_for(const Context& ctx, const std::string& path) {
+std::optional<std::string> write_deny_list_for(const Context& ctx, const std::string& path) {
     if (ctx.policy.deny.empty()) return write_deny_list(path, {});
     const KmodIndex index(ctx.root, ctx.kernel);
     return write_deny_list(path, deny_list_text(ctx.policy, &index));

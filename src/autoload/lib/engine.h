@@ -38,8 +38,8 @@ Context prepare(const SysRoot& root, std::optional<Role> role_override, const Po
 Plan make_plan_for(const Context& ctx);
 
 // Writes (or removes) the deny list at PATH from ctx's policy; the module tree is opened
-// only when there is a deny rule to resolve. Returns "" or one line naming path and errno.
-std::string write_deny_list_for(const Context& ctx, const std::string& path);
+// only when there is a deny rule to resolve. Returns nothing, or one line naming path and errno.
+std::optional<std::string> write_deny_list_for(const Context& ctx, const std::string& path);
 
 // Refuses (std::logic_error) a real load under a root other than the live system, or for
 // a kernel other than the running one (unless the insertion is simulated: loader.h).

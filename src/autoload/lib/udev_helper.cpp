@@ -12,7 +12,7 @@
 
 namespace xa {
 
-std::string check_alias(std::string_view alias) {
+std::optional<std::string> check_alias(std::string_view alias) {
     std::string_view type;
     if (alias.starts_with("xen-backend:"))
         type = alias.substr(12);
@@ -24,7 +24,7 @@ std::string check_alias(std::string_view alias) {
     for (const char c : type)
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
             return "device type has a character outside [a-z0-9_-]";
-    return {};
+    return std::nullopt;
 }
 
 namespace {

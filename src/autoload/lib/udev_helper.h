@@ -18,9 +18,9 @@ namespace xa {
 
 class ModuleIndex;
 
-// "" when ALIAS is acceptable: xen-backend:<type> or xen:<type>, <type> of [a-z0-9_-]
-// (1..32 characters). Otherwise why it is refused, for a one-line error.
-std::string check_alias(std::string_view alias);
+// Why ALIAS is refused, for a one-line error; nothing when it is acceptable: xen-backend:<type>
+// or xen:<type>, <type> of [a-z0-9_-] (1..32 characters).
+std::optional<std::string> check_alias(std::string_view alias);
 
 // Who asked: parsed from the device name of DEVPATH ("/devices/xen-backend/vif-3-0").
 struct BackendDevice {

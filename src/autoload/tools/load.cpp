@@ -47,8 +47,8 @@ int run_load(const Subcommand& cmd, const Options& o) {
         // kmod context reads it from its start (a later-created directory goes unnoticed).
         if (!o.dry_run) {
             const std::string path = o.deny_file.empty() ? kDenyListPath : o.deny_file;
-            const std::string err = write_deny_list_for(*ctx, path);
-            if (!err.empty()) log_warning("load: " + err, {{}, role_name(ctx->role), 0});
+            if (const auto err = write_deny_list_for(*ctx, path))
+                log_warning("load: " + *err, {{}, role_name(ctx->role), 0});
         }
         const Plan plan = make_plan_for(*ctx);
         for (const std::string& w : plan.warnings) log_warning(w, {{}, role_name(plan.role), 0});

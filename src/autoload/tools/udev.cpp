@@ -16,8 +16,8 @@ namespace xa {
 
 int run_udev(const Subcommand& cmd, const Options& o) {
     BackendRequest req{o.operands[0], o.operands.size() > 1 ? o.operands[1] : ""};
-    if (const std::string why = check_alias(req.alias); !why.empty()) {
-        log_error("udev: MODALIAS refused: " + why + ": " + quote_text(req.alias));
+    if (const auto why = check_alias(req.alias)) {
+        log_error("udev: MODALIAS refused: " + *why + ": " + quote_text(req.alias));
         return kExitUsage;
     }
     if (const auto refused = refuse_insertion(cmd, o)) return *refused;
