@@ -143,21 +143,27 @@ build_v2() {
     rm -rf "$work/v2src"
     xa_metric "$stage" v2-build-seconds "$(($(xa_now) - t0))" s
 }
-# It runs while boot 1 does (which does not need it); wait_v2 collects it once.
-build_v2 >"$work/v2-build.out" 2>&1 &
-v2_pid=$! v2_result=
-wait_v2() {
-    if [ -z "$v2_result" ]; then
-        if wait "$v2_pid" && [ -f "$v2_dir/done" ]; then
-            v2_result=0
-            xa_check "$stage" "newer build $v2 for the upgrade" pass "$(find "$v2_dir" -name '*.deb' -printf '%f ')"
-        else
-            v2_result=1
-            tail -n 30 "$work/v2-build.log" >&2
-            fail "$stage" "newer build $v2 for the upgrade" "see $work/v2-build.log, $work/v2-build.out"
-        fi
+# It runs while the boots 1 do (which do not need it); its exit status goes to a file, so
+# that each firmware's run (a subshell: the firmwares boot side by side) can wait for it.
+rm -f "$work/v2-build.rc"
+(rc=0; build_v2 >"$work/v2-build.out" 2>&1 || rc=$?; echo "$rc" >"$work/v2-build.rc") &
+v2_pid=$!
+# v2_ready: 0 once the newer build is in the cache, 1 when it failed; waits for it (every
+# wait has a deadline: the build takes minutes, the boots 1 take longer).
+v2_ready() {
+    local deadline=$((SECONDS + 3600))
+    while [ ! -f "$work/v2-build.rc" ] && [ $SECONDS -lt $deadline ]; do sleep 5; done
+    [ "$(cat "$work/v2-build.rc" 2>/dev/null)" = 0 ] && [ -f "$v2_dir/done" ]
+}
+# v2_check: the build's check, once, in the stage's own shell after the firmwares.
+v2_check() {
+    wait "$v2_pid" 2>/dev/null || true
+    if v2_ready; then
+        xa_check "$stage" "newer build $v2 for the upgrade" pass "$(find "$v2_dir" -name '*.deb' -printf '%f ')"
+    else
+        tail -n 30 "$work/v2-build.log" >&2
+        fail "$stage" "newer build $v2 for the upgrade" "see $work/v2-build.log, $work/v2-build.out"
     fi
-    return "$v2_result"
 }
 
 # 3. Per firmware: the Debian .debs `apt-get install xen-host` needs on that base disk,
@@ -185,7 +191,13 @@ resolve_repo() {
     mkdir -p "$aptd/empty-archives/partial"
     apt-get "${opts[@]}" -o "Dir::Cache::archives=$aptd/empty-archives" install --print-uris -qq xen-host \
         >"$dir/host-apt-uris.txt" 2>&1 || return 1
-    nice -n 10 apt-get "${opts[@]}" install --download-only -y -qq xen-host >"$dir/host-apt-download.log" 2>&1 || return 1
+    # The .deb cache is shared (the other firmware's run, other pipelines) and apt's own
+    # lock is off here: one download into it at a time.
+    xa_lock admin-debs || return 1
+    local dl=0
+    nice -n 10 apt-get "${opts[@]}" install --download-only -y -qq xen-host >"$dir/host-apt-download.log" 2>&1 || dl=1
+    xa_unlock admin-debs
+    [ "$dl" = 0 ] || return 1
     mkdir -p "$dir/repo-v1"
     local uri file n=0
     while read -r uri file _; do
@@ -233,7 +245,8 @@ repo_disk() {
 # inject DISK: the only CI addition to the installed system, xa-admin and its unit
 # (enabled), with the gettys masked (a "login:" prompt would interleave with the markers).
 inject() {
-    local disk=$1 loop mnt=$work/mnt-$$ u ok=1
+    local disk=$1 loop mnt u ok=1
+    mnt=$(dirname "$disk")/mnt
     loop=$("$here/admin/loop-attach.sh" "$disk" 2) || return 1
     mkdir -p "$mnt"
     if mount "${loop}p2" "$mnt"; then
@@ -371,7 +384,10 @@ run_firmware() {
     for n in 1 2 3; do
         [ "$n" -le "$max_boots" ] || break
         if [ "$n" = 2 ]; then # the repository disk with the newer build
-            wait_v2 || break
+            if ! v2_ready; then
+                fail "$st" "newer build $v2 for the upgrade" "see $work/v2-build.log"
+                break
+            fi
             if ! repo_v2 "$dir" || ! repo_disk "$dir" repo-v2 "$dir/repo-v2.img" with-v2; then
                 fail "$st" "repository disk with the newer build $v2" "$dir/repo-v2"
                 break
@@ -392,14 +408,24 @@ run_firmware() {
 }
 
 command -v qemu-system-x86_64 >/dev/null || { fail "$stage" "qemu-system-x86_64 present" "ci/deps/admin.txt"; exit 1; }
-for fw in "$@"; do run_firmware "$fw"; done
+# The firmwares side by side: most of a boot's work (dpkg, update-initramfs) keeps one of
+# its two emulated CPUs busy, so two VMs share the two host cores with little loss, and the
+# stage takes about as long as one firmware. Each run writes its own checks (admin-FW).
+fw_pids=()
+xa_say "admin: $* side by side (progress in $work/FIRMWARE.log, shown when done)"
+for fw in "$@"; do
+    run_firmware "$fw" >"$work/$fw.log" 2>&1 &
+    fw_pids+=($!)
+done
+for pid in "${fw_pids[@]}"; do wait "$pid" || true; done
+for fw in "$@"; do cat "$work/$fw.log" >&2; done
 # Debian 13's admin path is not booted: each firmware's path above costs about as much CPU
 # as the whole of stage boot, and the pipeline's time budget (README) has no room for a
 # third. Debian 13 with our packages is booted by stage boot (boot-xen-trixie,
 # boot-native-trixie), from an image made by mmdebstrap, not through GRUB.
 xa_check "$stage" "Debian 13 (trixie): the admin's path through GRUB" skip \
     "not run: the CI time budget holds the two Debian 12 firmware paths only; Debian 13 is booted by stage boot (boot-xen-trixie) with -kernel"
-wait_v2 || true
+v2_check
 for f in "$XA_OUT"/report/admin*.checks; do
     [ -f "$f" ] || continue
     if jq -se 'any(.[]; .result=="fail")' "$f" >/dev/null; then status=1; fi

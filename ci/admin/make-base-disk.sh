@@ -84,13 +84,19 @@ if [ ! -f "$root.done" ]; then
     rm -rf "$root"
     # shellcheck disable=SC2016 # $1 is the hook's own argument (the chroot)
     mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
-    if ! printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase \
+    # The .deb cache through private directories that ci/lib.sh merges under its lock (the
+    # other firmware's disk may be built at the same time).
+    xa_debs_begin "$deb_cache"
+    rc=0
+    printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase \
         --format=directory --include="$packages" \
         --setup-hook="$mkdir_hook" \
-        --setup-hook="sync-in $deb_cache /var/cache/apt/archives/" \
+        --setup-hook="sync-in $XA_DEBS_IN /var/cache/apt/archives/" \
         --skip=essential/unlink \
-        --customize-hook="sync-out /var/cache/apt/archives $deb_cache" \
-        "$suite" "$root" - >>"$log" 2>&1; then
+        --customize-hook="sync-out /var/cache/apt/archives $XA_DEBS_OUT" \
+        "$suite" "$root" - >>"$log" 2>&1 || rc=$?
+    xa_debs_end
+    if [ "$rc" != 0 ]; then
         tail -n 30 "$log" >&2
         xa_die "admin: mmdebstrap of the $fw base root failed"
     fi
