@@ -7,7 +7,8 @@
 #         its image at \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM entry needed;
 #         grub-install's steps by hand, see below). Booted by OVMF.
 # The root is made with mmdebstrap (minbase + systemd, udev, Debian's kernel, initramfs-tools,
-# grub, apt, jq for the checks) from the machine's own apt sources, copied into the root
+# grub, apt, iproute2 (priority important: every installed Debian has it; Xen's vif-bridge
+# script and the guest's bridge need `ip`), jq for the checks) from the machine's own apt sources, copied into the root
 # partition with mkfs.ext4 -d, then grub-install and update-grub run in a chroot of the
 # mounted disk. /etc/default/grub.d/serial-console.cfg is the admin's console drop-in.
 #
@@ -34,7 +35,7 @@ case $fw in
     *) echo "usage: make-base-disk.sh bios|uefi" >&2; exit 2 ;;
 esac
 suite=bookworm
-packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,linux-image-amd64,initramfs-tools,zstd,apt,jq,procps,$grub_pkgs
+packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,iproute2,linux-image-amd64,initramfs-tools,zstd,apt,jq,procps,$grub_pkgs
 sources=$(xa_apt_sources)
 # Bump when the disk this script makes changes (layout, boot loader, files written): the key
 # holds it, not this file's text, so comments and messages do not cost a rebuild.
