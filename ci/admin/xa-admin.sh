@@ -296,6 +296,7 @@ phase_purged() {
     # existed before the install (shared directories: /etc, /usr/sbin...).
     : >"$out/leftovers.txt"
     while IFS= read -r f; do
+        [ "$f" != /. ] || continue                 # dpkg -L lists the root as "/."
         [ -e "$f" ] || [ -L "$f" ] || continue
         grep -qxF "$f" "$lib/files-before.txt" && continue
         # A directory that Xen's packages (installed with ours) also use is theirs now.
@@ -317,10 +318,13 @@ phase_purged() {
     local st
     st=$(find /etc/systemd /lib/systemd /usr/lib/systemd -name '*xen-autoload*' 2>/dev/null | tr '\n' ' ')
     pass_if "no unit symlink of ours left" "${st:-none}" [ -z "$st" ]
-    journalctl -b -p err -o short-monotonic --no-pager >"$out/journal-err.txt" 2>&1
+    # User space only: the kernel logs the emulated machine's quirks at error level in every
+    # boot under QEMU ("parport_pc ...: Unable to set coherent dma mask"), ours or not.
+    journalctl -b -p err -o short-monotonic --no-pager _TRANSPORT=journal + _TRANSPORT=syslog + \
+        _TRANSPORT=stdout >"$out/journal-err.txt" 2>&1
     grep -v '^-- ' "$out/journal-err.txt" >"$out/journal-err.lines" || true
     metric journal-err-lines "$(wc -l <"$out/journal-err.lines")" lines
-    pass_if "nothing at error level in the journal" "$(head -n 2 "$out/journal-err.lines" | cut -c1-200 | tr '\n' ' ')" \
+    pass_if "nothing at error level from user space in the journal" "$(head -n 2 "$out/journal-err.lines" | cut -c1-200 | tr '\n' ' ')" \
         [ ! -s "$out/journal-err.lines" ]
     check_clean
     echo 'done' >"$lib/phase"
