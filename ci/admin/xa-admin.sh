@@ -47,7 +47,6 @@ finish() {
     say "XA-DONE phase=$phase next=$(cat "$lib/phase" 2>/dev/null) checks=$checks fails=$fails"
 }
 
-unit_prop() { systemctl show -P "$1" xen-autoload.service 2>/dev/null; }
 # Debian's kernel (the one linux-image-amd64 depends on) and its initramfs.
 kernel_release() {
     dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | sed -n 's/^linux-image-\([^ ,|]*\).*/\1/p'

@@ -54,7 +54,7 @@ now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 wait_settled() {
     local deadline=$((SECONDS + 120)) state
     while :; do
-        state=$(systemctl show -P ActiveState xen-autoload.service 2>/dev/null)
+        state=$(unit_prop ActiveState)
         case $state in activating | deactivating | reloading) ;; *) break ;; esac
         [ $SECONDS -lt $deadline ] || break
         sleep 1
@@ -73,10 +73,11 @@ save_results() {
 # "LoadState=loaded Result=success ActiveState=active ... " of our unit, one property at a
 # time (systemctl show -p prints in its own order). LoadState matters: systemctl shows a unit
 # that does not exist as Result=success ConditionResult=no, i.e. "skipped".
+unit_prop() { systemctl show -P "$1" xen-autoload.service 2>/dev/null; }
 unit_state() {
     local p
     for p in LoadState Result ActiveState SubState ConditionResult ExecMainStatus; do
-        printf '%s=%s ' "$p" "$(systemctl show -P "$p" xen-autoload.service)"
+        printf '%s=%s ' "$p" "$(unit_prop "$p")"
     done
 }
 # unit_has PROPERTY=VALUE...: every pair holds in the (already captured) state $st.
@@ -250,7 +251,7 @@ dom0_checks() {
 # timestamps, the same clock for all units).
 check_ordering() {
     local ready u t detail="" late=""
-    ready=$(systemctl show -P ActiveEnterTimestampMonotonic xen-autoload.service)
+    ready=$(unit_prop ActiveEnterTimestampMonotonic)
     for u in xenstored.service xen-init-dom0.service xenconsoled.service xen.service; do
         [ "$(systemctl show -P LoadState "$u")" = loaded ] || continue
         t=$(systemctl show -P InactiveExitTimestampMonotonic "$u")
