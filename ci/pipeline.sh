@@ -8,10 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # kernel comes before image: the image installs our kernel package from our repository
 # (stage kernel publishes it there) and stage boot boots it as well as Debian's. Its
-# build phase runs in the background from the start (below). Stage admin (the admin's own
-# path: install on an installed Debian, GRUB, upgrade, purge; `ci/pipeline.sh packages
-# admin`) is not in the default list until both firmware paths pass (README).
-all_stages=(build packages kernel image boot)
+# build phase runs in the background from the start (below). admin (the admin's own path:
+# install on an installed Debian, GRUB, upgrade, purge) needs only stage packages'
+# repository; it comes last so that its long boots never share the CPU with stage boot's.
+all_stages=(build packages kernel image boot admin)
 whole=0
 [ $# -gt 0 ] || { set -- "${all_stages[@]}"; whole=1; }
 pipeline_start=$(xa_now)

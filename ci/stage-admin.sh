@@ -17,7 +17,8 @@
 #           running and a second guest, then apt-get purge xen-autoload xen-host (Xen stays)
 #   boot 3  Xen still boots, no file of ours left (piuparts-style file lists), no failed
 #           unit, no error
-# for each firmware: bios (SeaBIOS, grub-pc) and uefi (OVMF, grub-efi-amd64 --removable).
+# for each firmware: bios (SeaBIOS, grub-pc) and uefi (OVMF; shim-signed and
+# grub-efi-amd64-signed at the removable path, as Debian's installer sets up a UEFI machine).
 # The VM has no network: the repository disk holds our signed apt repository AND every
 # Debian .deb `apt-get install xen-host` needs there, resolved on the host against the base
 # disk's dpkg status and the machine's own apt sources, in one flat repository signed with

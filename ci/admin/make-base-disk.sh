@@ -3,12 +3,17 @@
 # leaves it, without Xen and without our packages, booting through its own GRUB:
 #   bios  GPT, p1 BIOS boot partition (1 MiB, for grub-pc's core.img), p2 ext4 root;
 #         grub-pc, grub-install --target=i386-pc on the disk. Booted by SeaBIOS.
-#   uefi  GPT, p1 EFI system partition (vfat, /boot/efi), p2 ext4 root; grub-efi-amd64,
-#         its image at \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM entry needed;
-#         grub-install's steps by hand, see below). Booted by OVMF.
+#   uefi  GPT, p1 EFI system partition (vfat, /boot/efi), p2 ext4 root; what Debian's
+#         installer puts on a UEFI machine: shim-signed and grub-efi-amd64-signed, shim at
+#         the removable path \EFI\BOOT\BOOTX64.EFI (no NVRAM entry needed) and in
+#         \EFI\debian (grub-install's steps by hand, see below). Booted by OVMF (Secure
+#         Boot off: Debian 12's Xen is not signed).
 # The root is made with mmdebstrap (minbase + systemd, udev, Debian's kernel, initramfs-tools,
 # grub, apt, iproute2 (priority important: every installed Debian has it; Xen's vif-bridge
-# script and the guest's bridge need `ip`), jq for the checks) from the machine's own apt sources, copied into the root
+# script and the guest's bridge need `ip`), python3 (on every machine installed with the
+# installer's default "standard system utilities" task; Xen's tools depend on it, and
+# byte-compiling its library in the VM would be minutes of TCG that prove nothing of ours),
+# jq for the checks) from the machine's own apt sources, copied into the root
 # partition with mkfs.ext4 -d, then grub-install and update-grub run in a chroot of the
 # mounted disk. /etc/default/grub.d/serial-console.cfg is the admin's console drop-in.
 #
@@ -31,11 +36,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 fw=${1:-}
 case $fw in
     bios) grub_pkgs=grub-pc ;;
-    uefi) grub_pkgs=grub-efi-amd64,dosfstools ;;
+    uefi) grub_pkgs=grub-efi-amd64,grub-efi-amd64-signed,shim-signed,dosfstools ;;
     *) echo "usage: make-base-disk.sh bios|uefi" >&2; exit 2 ;;
 esac
 suite=bookworm
-packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,iproute2,linux-image-amd64,initramfs-tools,zstd,apt,jq,procps,$grub_pkgs
+packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,iproute2,python3,linux-image-amd64,initramfs-tools,zstd,apt,jq,procps,$grub_pkgs
 sources=$(xa_apt_sources)
 # Bump when the disk this script makes changes (layout, boot loader, files written): the key
 # holds it, not this file's text, so comments and messages do not cost a rebuild.
@@ -164,24 +169,37 @@ if [ "$fw" = bios ]; then
     chroot "$mnt" grub-install --target=i386-pc "$loop" >>"$log" 2>&1 ||
         { tail -n 20 "$log" >&2; xa_die "admin: grub-install (i386-pc) failed"; }
 else
-    # grub-install --target=x86_64-efi --removable wants the ESP mounted as FAT, and the CI
-    # machines' kernel has no vfat. Its steps by hand, from the installed grub-efi-amd64:
-    # the modules into /boot/grub/x86_64-efi, grub-mkimage with the search for the root's
-    # UUID, the image written to \EFI\BOOT\BOOTX64.EFI (the removable path: no NVRAM
-    # entry) with mtools. Inside the booted system the ESP is mounted at /boot/efi (fstab),
-    # so later grub-install runs by grub-efi-amd64's maintainer scripts work as usual.
-    # shellcheck disable=SC2016 # $root is GRUB's variable
-    printf 'search.fs_uuid %s root\nset prefix=($root)/boot/grub\n' "$root_uuid" >"$mnt/tmp/load.cfg"
-    if ! chroot "$mnt" sh -c 'mkdir -p /boot/grub && cp -r /usr/lib/grub/x86_64-efi /boot/grub/ &&
-        grub-mkimage -O x86_64-efi -o /tmp/BOOTX64.EFI -c /tmp/load.cfg -p /boot/grub \
-            part_gpt part_msdos ext2 fat search search_fs_uuid normal configfile' >>"$log" 2>&1 ||
-        ! mmd -i "${loop}p1" ::/EFI ::/EFI/BOOT >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$mnt/tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI >>"$log" 2>&1; then
+    # grub-install --target=x86_64-efi wants the ESP mounted as FAT, and the CI machines'
+    # kernel has no vfat. Its steps for a signed install (--uefi-secure-boot, Debian's
+    # default with shim-signed, --force-extra-removable), by hand with mtools: the modules
+    # into /boot/grub/x86_64-efi (the signed image loads multiboot2 from there; gzio, which
+    # Xen's compressed image needs, is built into it), shim, grub and MokManager into
+    # \EFI\debian with the grub.cfg that finds the root by UUID, and shim and grub again at
+    # the removable path \EFI\BOOT (no fallback fbx64.efi: it would write NVRAM entries and
+    # reset the machine). Inside the booted system the ESP is mounted at /boot/efi
+    # (fstab), so later grub-install runs by grub's maintainer scripts work as usual.
+    # The unsigned grub-efi-amd64 alone is not what the installer sets up, and Debian 12's
+    # Xen entries do not boot with it ("no multiboot header found": 20_linux_xen does not
+    # load gzio; README, troubleshooting).
+    # shellcheck disable=SC2016 # $root and $prefix are GRUB's variables
+    printf "search.fs_uuid %s root\nset prefix=(\$root)'/boot/grub'\nconfigfile \$prefix/grub.cfg\n" \
+        "$root_uuid" >"$tmp/esp-grub.cfg"
+    printf 'shimx64.efi,debian,,This is the boot entry for debian\n' | iconv -t UTF-16 >"$tmp/BOOTX64.CSV"
+    shim=$mnt/usr/lib/shim grub_signed=$mnt/usr/lib/grub/x86_64-efi-signed
+    if ! chroot "$mnt" sh -c 'mkdir -p /boot/grub && cp -r /usr/lib/grub/x86_64-efi /boot/grub/' >>"$log" 2>&1 ||
+        ! mmd -i "${loop}p1" ::/EFI ::/EFI/BOOT ::/EFI/debian >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$shim/shimx64.efi.signed" ::/EFI/debian/shimx64.efi >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$shim/mmx64.efi.signed" ::/EFI/debian/mmx64.efi >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$grub_signed/grubx64.efi.signed" ::/EFI/debian/grubx64.efi >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$tmp/esp-grub.cfg" ::/EFI/debian/grub.cfg >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$tmp/BOOTX64.CSV" ::/EFI/debian/BOOTX64.CSV >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$shim/shimx64.efi.signed" ::/EFI/BOOT/BOOTX64.EFI >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$shim/mmx64.efi.signed" ::/EFI/BOOT/mmx64.efi >>"$log" 2>&1 ||
+        ! mcopy -i "${loop}p1" "$grub_signed/grubx64.efi.signed" ::/EFI/BOOT/grubx64.efi >>"$log" 2>&1; then
         tail -n 20 "$log" >&2
-        xa_die "admin: the x86_64-efi boot loader (grub-mkimage, mtools) failed"
+        xa_die "admin: the signed x86_64-efi boot loader (shim, grub; mtools) failed"
     fi
-    rm -f "$mnt/tmp/load.cfg" "$mnt/tmp/BOOTX64.EFI"
-    mdir -i "${loop}p1" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 || xa_die "admin: no \\EFI\\BOOT\\BOOTX64.EFI on the ESP"
+    mdir -i "${loop}p1" ::/EFI/BOOT/grubx64.efi >/dev/null 2>&1 || xa_die "admin: no \\EFI\\BOOT\\grubx64.efi on the ESP"
 fi
 chroot "$mnt" update-grub >>"$log" 2>&1 || { tail -n 20 "$log" >&2; xa_die "admin: update-grub failed"; }
 grep -q "root=UUID=$root_uuid" "$mnt/boot/grub/grub.cfg" ||

@@ -342,5 +342,8 @@ case $phase in
     *) check "known phase" fail "'$phase'" ;;
 esac
 dpkg-query -W xen-autoload xen-host xen-system-amd64 >"$out/packages.txt" 2>&1
+# dpkg's own log, one line per unpack, configure and trigger with its time: where the
+# install, upgrade and purge spend their minutes under TCG.
+cp /var/log/dpkg.log "$out/dpkg.log" 2>/dev/null || true
 finish
 exit 0

@@ -266,6 +266,16 @@ check_ordering() {
         check "Xen toolstack units started after xen-autoload.service was ready" fail \
             "ready ${ready:-never}; ${detail:-no toolstack unit ran}; before it: ${late:-none}"
     fi
+    # Coldplug (systemd-udev-trigger.service) waits for our unit: if our unit waited for
+    # the local file systems, an fstab mount whose device only coldplug announces
+    # (/boot/efi on UEFI) would wait for the device timeout. The whole chain of units
+    # ours is ordered after must not reach local-fs.target.
+    local chain
+    chain=$(systemctl list-dependencies --after --all --plain --no-pager xen-autoload.service 2>&1 |
+        sed 's/^[^[:alnum:]]*//' | grep -E '^(local-fs\.target|systemd-tmpfiles-setup\.service|tmp\.mount)$' |
+        tr '\n' ' ')
+    pass_if "xen-autoload.service is not ordered after the local file systems (coldplug does not wait for fstab)" \
+        "${chain:-local-fs.target, systemd-tmpfiles-setup.service, tmp.mount not among its After= chain}" [ -z "$chain" ]
 }
 
 # no unit failed, nothing at error level from us: the last checks of every Xen boot.

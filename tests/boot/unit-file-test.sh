@@ -62,6 +62,15 @@ for want in "ConditionPathExists=|/proc/xen" "ConditionPathExists=|/sys/hypervis
         fails=$((fails + 1))
     fi
 done
+# Coldplug waits for this unit, so nothing may order it after the local file systems (an
+# fstab mount such as /boot/efi would then wait for a device only coldplug announces, until
+# the device timeout): no After= on them, and none of the settings that imply it.
+if bad=$(grep -E '^(PrivateTmp|StateDirectory|LogsDirectory|CacheDirectory|RequiresMountsFor)=|^After=.*(local-fs\.target|systemd-tmpfiles-setup|sysinit\.target|basic\.target)' "$unit"); then
+    echo "FAIL: ordered after the local file systems by: $bad" >&2
+    fails=$((fails + 1))
+else
+    echo "ok: not ordered after the local file systems (no PrivateTmp=, *Directory= under /var, After=local-fs)"
+fi
 for before in xenstored.service xen-init-dom0.service xenconsoled.service xendomains.service libvirtd.service \
     xen.service sysinit.target systemd-udev-trigger.service; do
     if grep -E "^Before=" "$unit" | sed 's/[ =]/\n/g' | grep -qxF "$before"; then
