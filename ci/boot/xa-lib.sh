@@ -270,12 +270,15 @@ check_ordering() {
     # the local file systems, an fstab mount whose device only coldplug announces
     # (/boot/efi on UEFI) would wait for the device timeout. The whole chain of units
     # ours is ordered after must not reach local-fs.target.
-    local chain
-    chain=$(systemctl list-dependencies --after --all --plain --no-pager xen-autoload.service 2>&1 |
-        sed 's/^[^[:alnum:]]*//' | grep -E '^(local-fs\.target|systemd-tmpfiles-setup\.service|tmp\.mount)$' |
-        tr '\n' ' ')
+    local deps chain
+    deps=$(systemctl list-dependencies --after --all --plain --no-pager xen-autoload.service 2>&1 |
+        sed 's/^[^[:alnum:]]*//')
+    chain=$(grep -E '^(local-fs\.target|systemd-tmpfiles-setup\.service|tmp\.mount)$' <<<"$deps" | tr '\n' ' ')
+    # The tree starts with the unit itself; without it, systemctl failed.
+    grep -qx 'xen-autoload.service' <<<"$deps" || chain="no dependency tree: $(head -n 1 <<<"$deps")"
     pass_if "xen-autoload.service is not ordered after the local file systems (coldplug does not wait for fstab)" \
-        "${chain:-local-fs.target, systemd-tmpfiles-setup.service, tmp.mount not among its After= chain}" [ -z "$chain" ]
+        "${chain:-$(($(wc -l <<<"$deps") - 1)) units before it; local-fs.target, systemd-tmpfiles-setup.service, tmp.mount not among them}" \
+        [ -z "$chain" ]
 }
 
 # no unit failed, nothing at error level from us: the last checks of every Xen boot.
