@@ -21,21 +21,20 @@ check "packages needs build" "build" "$(needs packages)"
 check "kernel needs packages" "packages" "$(needs kernel)"
 check "report needs every stage" "admin boot build kernel packages" "$(needs report)"
 
-# The boots: stage-boot.sh's default list, and the matrix's BOOT values.
-want=$(sed -n 's/^\[ \$# -gt 0 \] || set -- //p' "$top/ci/stage-boot.sh" | tr ' ' '\n' | sort | tr '\n' ' ')
-have=$(jq -r '.[] | select(.stage == "boot") | .name | capture("\\[[^,]*,(?<b>[^]]*)\\]").b' "$graph" |
-    sort | tr '\n' ' ')
-check "one boot job per boot of ci/stage-boot.sh" "$want" "$have"
-bad=$(jq -r '.[] | select(.stage == "boot") | select([(.needs // [])[].job] != ["kernel"]) | .name' "$graph")
-check "every boot job needs kernel" "" "$bad"
-
-# The admin path: stage-admin.sh's default firmware list, and the matrix's FIRMWARE values.
-want=$(sed -n 's/^\[ \$# -gt 0 \] || set -- //p' "$top/ci/stage-admin.sh" | tr ' ' '\n' | sort | tr '\n' ' ')
-have=$(jq -r '.[] | select(.stage == "admin") | .name | capture("\\[(?<f>[^]]*)\\]").f' "$graph" |
-    sort | tr '\n' ' ')
-check "one admin job per firmware of ci/stage-admin.sh" "$want" "$have"
-bad=$(jq -r '.[] | select(.stage == "admin") | select([(.needs // [])[].job] != ["packages"]) | .name' "$graph")
-check "every admin job needs packages" "" "$bad"
+# matrix STAGE SCRIPT VALUE_RE NEED WHAT: the jobs of STAGE are one per entry of SCRIPT's
+# default list (its `[ $# -gt 0 ] || set -- ...` line), the matrix value taken from the job
+# name with VALUE_RE (jq capture, group v), and each needs exactly NEED.
+matrix() {
+    local stage=$1 script=$2 re=$3 need=$4 what=$5 want have bad
+    want=$(sed -n 's/^\[ \$# -gt 0 \] || set -- //p' "$top/ci/$script" | tr ' ' '\n' | sort | tr '\n' ' ')
+    have=$(jq -r --arg s "$stage" --arg re "$re" '.[] | select(.stage == $s) | .name | capture($re).v' "$graph" |
+        sort | tr '\n' ' ')
+    check "one $stage job per $what of ci/$script" "$want" "$have"
+    bad=$(jq -r --arg s "$stage" --arg n "$need" '.[] | select(.stage == $s) | select([(.needs // [])[].job] != [$n]) | .name' "$graph")
+    check "every $stage job needs $need" "" "$bad"
+}
+matrix boot stage-boot.sh '\[[^,]*,(?<v>[^]]*)\]' kernel boot
+matrix admin stage-admin.sh '\[(?<v>[^]]*)\]' packages firmware
 
 [ "$fails" -eq 0 ] || { echo "gitlab-graph-test: $fails check(s) failed" >&2; exit 1; }
 echo "gitlab-graph-test: $(jq length "$graph") jobs, graph as the pipeline"
