@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # build phase runs in the background from the start (below). Stage admin (the admin's own
 # path through GRUB, BIOS and UEFI: install, reboot into Xen, upgrade, purge; `ci/pipeline.sh
 # packages admin`, and one GitLab job per firmware beside kernel and boot) is not in the
-# default list: its six boots took 41 minutes of a 76-minute warm run on the 2-core
+# default list: its six boots took 40 minutes of a 75-minute warm run on the 2-core
 # machine (docs/measurements.md, 2026-12-06), against the 35-minute budget and the CI's
 # 90-minute limit.
 all_stages=(build packages kernel image boot)

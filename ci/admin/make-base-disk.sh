@@ -181,24 +181,25 @@ else
     # The unsigned grub-efi-amd64 alone is not what the installer sets up, and Debian 12's
     # Xen entries do not boot with it ("no multiboot header found": 20_linux_xen does not
     # load gzio; README, troubleshooting).
+    # The ESP's tree is put together here, then copied in with one mcopy.
+    shim=$mnt/usr/lib/shim grub_signed=$mnt/usr/lib/grub/x86_64-efi-signed esp=$tmp/esp/EFI
+    mkdir -p "$esp/debian" "$esp/BOOT"
     # shellcheck disable=SC2016 # $root and $prefix are GRUB's variables
     printf "search.fs_uuid %s root\nset prefix=(\$root)'/boot/grub'\nconfigfile \$prefix/grub.cfg\n" \
-        "$root_uuid" >"$tmp/esp-grub.cfg"
-    printf 'shimx64.efi,debian,,This is the boot entry for debian\n' | iconv -t UTF-16 >"$tmp/BOOTX64.CSV"
-    shim=$mnt/usr/lib/shim grub_signed=$mnt/usr/lib/grub/x86_64-efi-signed
+        "$root_uuid" >"$esp/debian/grub.cfg"
+    printf 'shimx64.efi,debian,,This is the boot entry for debian\n' | iconv -t UTF-16 >"$esp/debian/BOOTX64.CSV"
+    for d in debian BOOT; do
+        cp "$shim/mmx64.efi.signed" "$esp/$d/mmx64.efi"
+        cp "$grub_signed/grubx64.efi.signed" "$esp/$d/grubx64.efi"
+    done
+    cp "$shim/shimx64.efi.signed" "$esp/debian/shimx64.efi"
+    cp "$shim/shimx64.efi.signed" "$esp/BOOT/BOOTX64.EFI"
     if ! chroot "$mnt" sh -c 'mkdir -p /boot/grub && cp -r /usr/lib/grub/x86_64-efi /boot/grub/' >>"$log" 2>&1 ||
-        ! mmd -i "${loop}p1" ::/EFI ::/EFI/BOOT ::/EFI/debian >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$shim/shimx64.efi.signed" ::/EFI/debian/shimx64.efi >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$shim/mmx64.efi.signed" ::/EFI/debian/mmx64.efi >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$grub_signed/grubx64.efi.signed" ::/EFI/debian/grubx64.efi >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$tmp/esp-grub.cfg" ::/EFI/debian/grub.cfg >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$tmp/BOOTX64.CSV" ::/EFI/debian/BOOTX64.CSV >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$shim/shimx64.efi.signed" ::/EFI/BOOT/BOOTX64.EFI >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$shim/mmx64.efi.signed" ::/EFI/BOOT/mmx64.efi >>"$log" 2>&1 ||
-        ! mcopy -i "${loop}p1" "$grub_signed/grubx64.efi.signed" ::/EFI/BOOT/grubx64.efi >>"$log" 2>&1; then
+        ! mcopy -s -i "${loop}p1" "$esp" ::/ >>"$log" 2>&1; then
         tail -n 20 "$log" >&2
         xa_die "admin: the signed x86_64-efi boot loader (shim, grub; mtools) failed"
     fi
+    rm -rf "$tmp/esp"
     mdir -i "${loop}p1" ::/EFI/BOOT/grubx64.efi >/dev/null 2>&1 || xa_die "admin: no \\EFI\\BOOT\\grubx64.efi on the ESP"
 fi
 chroot "$mnt" update-grub >>"$log" 2>&1 || { tail -n 20 "$log" >&2; xa_die "admin: update-grub failed"; }
