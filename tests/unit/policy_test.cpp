@@ -59,7 +59,7 @@ TEST(PolicyParse, DirectivesCommentsAndDriverDomain) {
 TEST(PolicyParse, ErrorsNameFileLineAndValue) {
     EXPECT_EQ(error_of("require dom0 a\nloadd dom0 x\n"),
               "/etc/xen-autoload/x.conf:2: unknown directive (require, optional, deny, "
-              "driver-domain): 'loadd'");
+              "driver-domain, pciback-hide): 'loadd'");
     EXPECT_EQ(error_of("require dom1 x\n"),
               "/etc/xen-autoload/x.conf:1: unknown role (dom0, domU or driver-domain): 'dom1'");
     EXPECT_EQ(error_of("require none x\n"),
@@ -225,7 +225,7 @@ TEST(PolicyParse, FileNameInErrorsIsEscaped) {
     } catch (const ConfigError& e) {
         EXPECT_EQ(std::string(e.what()),
                   "/etc/xen-autoload/a\\x0a<0>x.conf:1: unknown directive (require, optional, "
-                  "deny, driver-domain): 'bogus'");
+                  "deny, driver-domain, pciback-hide): 'bogus'");
     }
     // The origin (for JSON) keeps the real name.
     parse_policy("require dom0 x\n", "/a\nb.conf", p);

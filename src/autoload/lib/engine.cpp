@@ -40,10 +40,14 @@ Plan make_plan_for(const Context& ctx) {
         plan.role = Role::none;
         plan.kernel = ctx.kernel;
         plan.tree = ctx.root.path("lib/modules/" + ctx.kernel);
+        plan.pci_hide = survey_pci_hide(ctx.root, ctx.role, ctx.policy.pciback_hide);
         return plan;
     }
     const KmodIndex index(ctx.root, ctx.kernel, ctx.running_kernel);
     Plan plan = make_plan(ctx.role, ctx.policy, index);
+    plan.pci_hide = survey_pci_hide(ctx.root, ctx.role, ctx.policy.pciback_hide);
+    plan.warnings.insert(plan.warnings.end(), plan.pci_hide.warnings.begin(),
+                         plan.pci_hide.warnings.end());
     if (!index.tree_present())
         plan.warnings.push_back("no module tree at " + index.tree() + " (no modules.dep)");
     return plan;
@@ -62,7 +66,18 @@ LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& op
     if (!opts.dry_run && !ctx.running_kernel && !module_insertion_simulated())
         throw std::logic_error("refusing to insert modules of kernel " + ctx.kernel +
                                ", which is not the running one");
-    return execute_plan(plan, kmod_inserter_factory(ctx.root, ctx.kernel), opts);
+    // pciback-hide: driver_override before any module is inserted, so that no driver this
+    // run loads (nor udev's coldplug after it) takes a device to hide; the binding to pciback
+    // once xen-pciback is in (pci_hide.h).
+    const SysfsWrite write = sysroot_writer(ctx.root);
+    PciHideReport hide = pci_hide_claim(ctx.root, plan.pci_hide, write, opts.dry_run);
+    LoadReport report = execute_plan(plan, kmod_inserter_factory(ctx.root, ctx.kernel), opts);
+    if (report.timed_out)
+        pci_hide_abandon(hide, "the module loading did not finish in time");
+    else
+        pci_hide_bind(ctx.root, write, hide);
+    report.pci_hide = std::move(hide);
+    return report;
 }
 
 void log_load_report(const LoadReport& report) {
@@ -81,6 +96,15 @@ void log_load_report(const LoadReport& report) {
         } else {
             log_info(r.message, f);
         }
+    }
+    // pciback-hide after the modules: it was completed after them.
+    for (const std::string& n : report.pci_hide.notes) log_info(n, {"xen_pciback", role, 0});
+    for (const PciHideResult& r : report.pci_hide.results) {
+        const LogFields f{"xen_pciback", role, r.err};
+        if (r.status == PciHideStatus::failed)
+            log_error(r.message, f);
+        else
+            log_info(r.message, f);
     }
 }
 

@@ -169,8 +169,8 @@ std::string explain_errno(const std::string& module, int err) {
 }
 
 bool LoadReport::ok() const {
-    return std::none_of(results.begin(), results.end(),
-                        [](const LoadResult& r) { return r.counts_as_failure; });
+    return pci_hide.ok() && std::none_of(results.begin(), results.end(),
+                                         [](const LoadResult& r) { return r.counts_as_failure; });
 }
 
 LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const LoadOptions& opts) {

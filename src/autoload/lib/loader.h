@@ -80,7 +80,9 @@ struct LoadReport {
     std::vector<LoadResult> results;  // plan order
     bool timed_out = false;           // workers still stuck in the kernel (detached; they own
                                       // their state): the caller's process ends at once
-    bool ok() const;                  // every required module present
+    // pciback-hide (engine.cpp's load_plan; empty from execute_plan).
+    PciHideReport pci_hide;
+    bool ok() const;  // every required module present, every matched device hidden
 };
 
 LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const LoadOptions& opts);

@@ -58,7 +58,9 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
     std::set<std::string> planned;  // resolved names already in the plan
     // Deny rules resolved like the requests: "deny netbk" denies xen_netback.
     const DeniedModules denied(policy, &index);
-    for (const ModuleRequest& req : policy.for_role(role)) {
+    // REQUIRED_BY: why a request is required although the policy says optional (or does
+    // not name it): "pciback-hide (FILE:LINE)".
+    auto plan_one = [&](const ModuleRequest& req, const std::string& required_by) {
         PlanEntry e;
         e.requested = req.name;
         e.name = normalize_module_name(req.name);
@@ -68,7 +70,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
             const std::vector<std::string> mods = resolve_policy_name(index, req.name).modules;
             mark_denied(e, mods.empty() ? std::string() : mods.front(), *d, "", index);
             plan.modules.push_back(std::move(e));
-            continue;
+            return;
         }
         const NameResolution res = resolve_policy_name(index, req.name);
         const std::vector<std::string>& names = res.modules;
@@ -79,7 +81,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
             e.reason = "legacy name with no equivalent in mainline Linux";
             e.warn = true;
             plan.modules.push_back(std::move(e));
-            continue;
+            return;
         }
         if (res.via_legacy) via = "legacy name for " + *legacy;
         if (names.empty()) {
@@ -89,7 +91,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
             e.warn = true;
             e.failure = !e.optional && !legacy;
             plan.modules.push_back(std::move(e));
-            continue;
+            return;
         }
         if (via.empty() && normalize_module_name(req.name) != names.front())
             via = "alias of " + names.front();
@@ -119,8 +121,10 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
                         break;
                     }
                     e.action = Action::load;
-                    e.reason =
-                        prefix + (e.optional ? "optional for " : "required for ") + role_name(role);
+                    e.reason = prefix + (!required_by.empty()
+                                             ? "required by " + required_by
+                                             : (e.optional ? "optional for " : "required for ") +
+                                                   std::string(role_name(role)));
                     e.deps = transitive_deps(index, e.name);
                     break;
                 default:
@@ -132,7 +136,29 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
             }
         }
         plan.modules.push_back(std::move(e));
+    };
+    // pciback-hide in dom0 needs xen-pciback (pci_hide.h): required, even where the role's
+    // set has it optional, and planned when the role's set lacks it.
+    const bool hide = role == Role::dom0 && !policy.pciback_hide.empty();
+    const std::string hide_by =
+        hide ? "pciback-hide (" + policy.pciback_hide.front().origin + ")" : std::string();
+    bool hide_planned = false;
+    for (const ModuleRequest& req : policy.for_role(role)) {
+        if (hide && !hide_planned) {
+            const std::vector<std::string> mods = resolve_policy_name(index, req.name).modules;
+            if (normalize_module_name(req.name) == "xen_pciback" ||
+                (!mods.empty() && mods.front() == "xen_pciback")) {
+                hide_planned = true;
+                ModuleRequest forced = req;
+                forced.optional = false;
+                plan_one(forced, req.optional ? hide_by : std::string());
+                continue;
+            }
+        }
+        plan_one(req, {});
     }
+    if (hide && !hide_planned)
+        plan_one({"xen-pciback", false, policy.pciback_hide.front().origin}, hide_by);
     return plan;
 }
 

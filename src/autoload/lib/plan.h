@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "module_index.h"
+#include "pci_hide.h"
 #include "platform.h"
 #include "policy.h"
 
@@ -42,6 +43,9 @@ struct Plan {
     // No policy file at all (role none aside): nothing is required, so nothing would load;
     // status calls that incomplete rather than "complete".
     bool no_policy = false;
+    // The pciback-hide rules against the PCI devices present (make_plan_for reads sysfs;
+    // make_plan leaves it empty).
+    PciHideSurvey pci_hide;
 };
 
 Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index);

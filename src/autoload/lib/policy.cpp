@@ -105,6 +105,18 @@ void parse_policy(std::string_view text, const std::string& file, Policy& policy
                     fail(file, lineno, "invalid module name", words[i]);
                 add_deny(policy, words[i], origin);
             }
+        } else if (directive == "pciback-hide") {
+            if (words.size() < 2) fail(file, lineno, "pciback-hide: no device selector", line);
+            for (std::size_t i = 1; i < words.size(); ++i) {
+                const auto sel = parse_pci_selector(words[i]);
+                if (!sel)
+                    fail(file, lineno,
+                         "pciback-hide: not a PCI address, vendor:device id or class=0xCCSS[PP]",
+                         words[i]);
+                if (policy.pciback_hide_index.try_emplace(sel->text(), policy.pciback_hide.size())
+                        .second)
+                    policy.pciback_hide.push_back({*sel, origin});
+            }
         } else if (directive == "driver-domain") {
             if (words.size() != 2)
                 fail(file, lineno, "driver-domain takes one value (yes or no)", line);
@@ -116,7 +128,8 @@ void parse_policy(std::string_view text, const std::string& file, Policy& policy
                 fail(file, lineno, "driver-domain value must be yes or no", words[1]);
             }
         } else {
-            fail(file, lineno, "unknown directive (require, optional, deny, driver-domain)",
+            fail(file, lineno,
+                 "unknown directive (require, optional, deny, driver-domain, pciback-hide)",
                  directive);
         }
     }

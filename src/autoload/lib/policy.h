@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config_error.h"
+#include "pci_selector.h"
 #include "platform.h"
 
 namespace xa {
@@ -28,10 +29,20 @@ struct DenyRule {
     std::string origin;
 };
 
+// `pciback-hide SELECTOR...`: a PCI device the initial domain gives to xen-pciback
+// (pci_hide.h), instead of the xen-pciback.hide=(BDF) kernel parameter.
+struct PciHideRule {
+    PciSelector selector;
+    std::string origin;  // "FILE:LINE"
+};
+
 struct Policy {
     // Indexed by Role (none stays empty: role none loads nothing and attempts nothing).
     std::array<std::vector<ModuleRequest>, 4> requests;
     std::vector<DenyRule> deny;
+    // In the order read; a selector written twice keeps its first origin. Not role-scoped
+    // (like deny): only the dom0 role applies them.
+    std::vector<PciHideRule> pciback_hide;
     bool driver_domain = false;
     std::vector<std::string> files;     // files read, in order
     std::vector<std::string> disabled;  // names masked by an empty file or /dev/null link
@@ -39,6 +50,8 @@ struct Policy {
     // normalized name -> position in requests[role] / deny.
     std::array<std::unordered_map<std::string, std::size_t>, 4> request_index;
     std::unordered_map<std::string, std::size_t> deny_index;
+    // Canonical selector text -> position in pciback_hide.
+    std::unordered_map<std::string, std::size_t> pciback_hide_index;
 
     const std::vector<ModuleRequest>& for_role(Role r) const {
         return requests[static_cast<std::size_t>(r)];

@@ -6,6 +6,46 @@ namespace xa {
 
 using json = nlohmann::ordered_json;
 
+namespace {
+
+json optional_text(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+
+// plan --json "pci_hide": the rules, the devices they match and their drivers now.
+json pci_hide_plan_json(const PciHideSurvey& h) {
+    json rules = json::array();
+    for (const PciHideRuleMatches& r : h.rules)
+        rules.push_back({{"selector", r.selector}, {"origin", r.origin}, {"devices", r.addresses}});
+    json devices = json::array();
+    for (const PciHideMatch& m : h.devices)
+        devices.push_back({{"address", m.address},
+                           {"selector", m.selector},
+                           {"origin", m.origin},
+                           {"driver", optional_text(m.driver)}});
+    return {{"applies", h.applies},
+            {"reason", h.reason},
+            {"rules", std::move(rules)},
+            {"devices", std::move(devices)},
+            {"notes", h.notes}};
+}
+
+std::string pci_hide_origin(const std::string& selector, const std::string& origin) {
+    return "pciback-hide " + selector + " (" + origin + ")";
+}
+
+std::string pci_hide_plan_text(const PciHideSurvey& h) {
+    std::string s;
+    if (!h.reason.empty()) s += "pciback-hide: " + h.reason + "\n";
+    if (!h.applies) return s;
+    for (const std::string& n : h.notes) s += "note: " + n + "\n";
+    for (const PciHideMatch& m : h.devices)
+        s += std::string(m.hidden() ? "skip" : "hide") + "  " + m.address + "  [" +
+             m.driver.value_or("no driver") + "] " + pci_hide_origin(m.selector, m.origin) +
+             (m.hidden() ? ": already bound to pciback" : "") + "\n";
+    return s;
+}
+
+}  // namespace
+
 json platform_json(const Platform& p, bool driver_domain) {
     json j;
     j["hypervisor"] = p.hypervisor == Hypervisor::xen ? "xen" : "none";
@@ -53,7 +93,8 @@ json plan_json(const Plan& plan) {
             {"kernel", plan.kernel},
             {"tree", plan.tree},
             {"warnings", plan.warnings},
-            {"modules", std::move(mods)}};
+            {"modules", std::move(mods)},
+            {"pci_hide", pci_hide_plan_json(plan.pci_hide)}};
 }
 
 std::string plan_text(const Plan& plan) {
@@ -67,6 +108,7 @@ std::string plan_text(const Plan& plan) {
         s += std::string(action_name(e.action)) + "  " + name + "  [" + module_state_name(e.state) +
              (e.optional ? ", optional" : "") + "] " + e.reason + "\n";
     }
+    s += pci_hide_plan_text(plan.pci_hide);
     return s;
 }
 
@@ -79,20 +121,36 @@ json load_json(const LoadReport& report) {
         if (r.err != 0) m["errno"] = r.err;
         mods.push_back(std::move(m));
     }
+    json hide = json::array();
+    for (const PciHideResult& r : report.pci_hide.results) {
+        json d = {{"address", r.address},
+                  {"selector", r.selector},
+                  {"origin", r.origin},
+                  {"driver_before", optional_text(r.driver_before)},
+                  {"result", pci_hide_status_name(r.status)},
+                  {"message", r.message}};
+        if (r.err != 0) d["errno"] = r.err;
+        hide.push_back(std::move(d));
+    }
     return {{"role", role_name(report.role)},
             {"kernel", report.kernel},
             {"ok", report.ok()},
-            {"modules", std::move(mods)}};
+            {"modules", std::move(mods)},
+            {"pci_hide", std::move(hide)},
+            {"pci_hide_notes", report.pci_hide.notes}};
 }
 
 std::string load_text(const LoadReport& report) {
     std::string s;
     for (const LoadResult& r : report.results) s += r.message + "\n";
+    for (const std::string& n : report.pci_hide.notes) s += n + "\n";
+    for (const PciHideResult& r : report.pci_hide.results) s += r.message + "\n";
     return s;
 }
 
 bool status_complete(const Plan& plan) {
     if (plan.no_policy) return false;
+    if (!plan.pci_hide.complete()) return false;
     for (const PlanEntry& e : plan.modules) {
         if (e.loaded_although_denied) return false;
         const bool present = is_present(e.state);
@@ -114,11 +172,23 @@ json status_json(const Plan& plan) {
                         {"optional", e.optional},
                         {"reason", e.reason}});
     }
+    // Per device a rule matched: the driver it is bound to now; hidden = bound to pciback.
+    json hide = json::array();
+    for (const PciHideMatch& m : plan.pci_hide.devices)
+        hide.push_back({{"address", m.address},
+                        {"selector", m.selector},
+                        {"origin", m.origin},
+                        {"driver", optional_text(m.driver)},
+                        {"hidden", m.hidden()}});
     return {{"role", role_name(plan.role)},
             {"kernel", plan.kernel},
             {"complete", status_complete(plan)},
             {"warnings", plan.warnings},
-            {"modules", std::move(mods)}};
+            {"modules", std::move(mods)},
+            {"pci_hide",
+             {{"applies", plan.pci_hide.applies},
+              {"reason", plan.pci_hide.reason},
+              {"devices", std::move(hide)}}}};
 }
 
 std::string status_text(const Plan& plan) {
@@ -134,6 +204,10 @@ std::string status_text(const Plan& plan) {
              module_state_name(e.state) + "]" +
              (e.loaded_although_denied ? " " + e.reason : std::string()) + "\n";
     }
+    if (!plan.pci_hide.reason.empty()) s += "pciback-hide: " + plan.pci_hide.reason + "\n";
+    for (const PciHideMatch& m : plan.pci_hide.devices)
+        s += std::string(m.hidden() ? "ok       " : "MISSING  ") + m.address + "  [" +
+             m.driver.value_or("no driver") + "] " + pci_hide_origin(m.selector, m.origin) + "\n";
     return s;
 }
 

@@ -241,6 +241,24 @@ ReadResult SysRoot::read(std::string_view rel, std::size_t max) const {
     return read_fd(fd, max);
 }
 
+int SysRoot::write(std::string_view rel, std::string_view data) const {
+    // O_TRUNC as a shell's "echo > file" does (sysfs ignores it, a FIFO or a device too);
+    // O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of blocking, one
+    // with a reader is refused by the fstat below before anything is written to it.
+    const int fd = open(rel, O_WRONLY | O_TRUNC);
+    if (fd < 0) return -fd;
+    const Fd guard(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) return errno;
+    if (!S_ISREG(st.st_mode)) return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    for (;;) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        return static_cast<std::size_t>(n) == data.size() ? 0 : EIO;
+    }
+}
+
 namespace {
 
 // REL split into its directory and last name.

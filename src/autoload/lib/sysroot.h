@@ -73,6 +73,11 @@ class SysRoot {
     // The target of the symlink REL (its directory resolved inside the root); nullopt when
     // REL is not a symlink.
     std::optional<std::string> read_link(std::string_view rel) const;
+    // Writes DATA to the existing file REL in one write(2) (a sysfs attribute takes one
+    // write), confined like open(): O_WRONLY|O_TRUNC|O_NONBLOCK|O_CLOEXEC|O_NOCTTY, never
+    // created, refused (EINVAL) unless a regular file. Returns 0 or the errno; a short
+    // write is EIO.
+    int write(std::string_view rel, std::string_view data) const;
     // Names in a directory (no "." and ".."), sorted; empty when missing or unreadable.
     std::vector<std::string> list_dir(std::string_view rel) const;
     // The same, with *ERR = 0 on success, else the errno (ENOENT when missing).
