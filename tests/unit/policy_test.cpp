@@ -76,6 +76,45 @@ TEST(PolicyParse, ErrorsNameFileLineAndValue) {
     EXPECT_NE(error_of("require dom0 a\x01\n").find(":1: control character"), std::string::npos);
 }
 
+TEST(PolicyParse, PcibackHideEverySelectorFormInOrderDuplicatesMerged) {
+    Policy p;
+    parse_policy(
+        "pciback-hide 0000:00:04.0 8086:100e # sys-net\n"
+        "pciback-hide\tclass=0x0200 class=0x0c0330 00:04.0 00:05.0\n",
+        "/etc/xen-autoload/50-hide.conf", p);
+    std::vector<std::string> got;
+    for (const PciHideRule& r : p.pciback_hide) got.push_back(r.selector.text() + "@" + r.origin);
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "0000:00:04.0@/etc/xen-autoload/50-hide.conf:1",
+                       "8086:100e@/etc/xen-autoload/50-hide.conf:1",
+                       "class=0x0200@/etc/xen-autoload/50-hide.conf:2",
+                       "class=0x0c0330@/etc/xen-autoload/50-hide.conf:2",
+                       // 00:04.0 is 0000:00:04.0 again: merged, first origin kept
+                       "0000:00:05.0@/etc/xen-autoload/50-hide.conf:2",
+                   }));
+    // Not role-scoped, like deny: no module request either (plan.cpp adds xen-pciback).
+    EXPECT_TRUE(p.for_role(Role::dom0).empty());
+}
+
+TEST(PolicyParse, PcibackHideErrorsNameFileLineAndValue) {
+    const std::string what =
+        ": pciback-hide: not a PCI address, vendor:device id or class=0xCCSS[PP]: ";
+    EXPECT_EQ(error_of("# hide\n\npciback-hide 00:04.0 00:4.0x\n"),
+              "/etc/xen-autoload/x.conf:3" + what + "'00:4.0x'");
+    for (const char* bad : {"8086:100", "class=0x02", "class=0x0200000", "0000:00:04.8", "00:20.0",
+                            "8086", "class=0xzz00", "0000:00:04"})
+        EXPECT_EQ(error_of(std::string("pciback-hide ") + bad + "\n"),
+                  "/etc/xen-autoload/x.conf:1" + what + "'" + bad + "'")
+            << bad;
+    EXPECT_EQ(error_of("pciback-hide\n"),
+              "/etc/xen-autoload/x.conf:1: pciback-hide: no device selector: 'pciback-hide'");
+    EXPECT_EQ(error_of("pciback-hide $(reboot)\n"),
+              "/etc/xen-autoload/x.conf:1" + what + "'$(reboot)'");
+    // A role where require/optional have one is a selector error, not a silent scope.
+    EXPECT_EQ(error_of("pciback-hide dom0 00:04.0\n"),
+              "/etc/xen-autoload/x.conf:1" + what + "'dom0'");
+}
+
 TEST(PolicyFiles, EtcMasksRunMasksVendorAndEmptyOrDevNullDisables) {
     test::TempDir root;
     test::TempDir vendor;

@@ -99,6 +99,28 @@ TEST_P(SysRootConfined, ListDirReportsErrors) {
     EXPECT_EQ(err, ENOTDIR);
 }
 
+// The one write path (pciback-hide's sysfs writes): confined like reads, never creates a
+// file, refuses what is not a regular file without blocking, replaces the content.
+TEST_P(SysRootConfined, WriteIsConfinedAndOnlyToRegularFiles) {
+    test::TempDir outside;
+    const std::string victim = outside.write("victim", "untouched\n");
+    test::TempDir root;
+    root.write("sys/bus/pci/devices/0000:00:04.0/driver_override", "(null)\n");
+    ASSERT_EQ(::symlink(victim.c_str(), (root.path() + "/sys/escape").c_str()), 0);
+    ASSERT_EQ(::mkfifo((root.path() + "/sys/fifo").c_str(), 0644), 0);
+    const SysRoot r(root.path());
+    EXPECT_EQ(r.write("sys/bus/pci/devices/0000:00:04.0/driver_override", "pciback"), 0);
+    EXPECT_EQ(test::read_file(root.path() + "/sys/bus/pci/devices/0000:00:04.0/driver_override"),
+              "pciback");
+    // The absolute link is read inside the root, where its target does not exist.
+    EXPECT_EQ(r.write("sys/escape", "x"), ENOENT);
+    EXPECT_EQ(test::read_file(victim), "untouched\n");
+    EXPECT_EQ(r.write("sys/missing", "x"), ENOENT);
+    EXPECT_FALSE(r.exists("sys/missing"));
+    EXPECT_EQ(r.write("sys/fifo", "x"), ENXIO);  // no reader: fails at once, never blocks
+    EXPECT_EQ(r.write("sys/bus", "x"), EISDIR);
+}
+
 INSTANTIATE_TEST_SUITE_P(OpenAt2AndWalk, SysRootConfined, ::testing::Bool());
 
 }  // namespace
