@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -152,6 +153,99 @@ TEST(Cli, StatusWithoutAnyPolicyIsIncomplete) {
     EXPECT_EQ(text.exit_code, 1) << text.err;
     EXPECT_NE(text.out.find("INCOMPLETE\nwarning: no policy file found"), std::string::npos)
         << text.out;
+}
+
+// pciback-hide through the binary: plan lists the matched devices, status reports each one's
+// driver and fails (exit 1) until it is bound to pciback, load --dry-run says what it would do.
+TEST(Cli, PcibackHidePlanStatusAndLoad) {
+    test::TempDir t;
+    const std::string root = t.path() + "/root";
+    std::filesystem::copy(fixture("pv-dom0-after-xenfs"), root,
+                          std::filesystem::copy_options::recursive);
+    {
+        std::ofstream(root + "/proc/modules", std::ios::app)
+            << "xen_pciback 20480 0 - Live 0x0000000000000000\n";
+    }
+    const std::string dev = "root/sys/devices/pci0000:00/0000:00:04.0";
+    t.write(dev + "/vendor", "0x8086\n");
+    t.write(dev + "/device", "0x100e\n");
+    t.write(dev + "/class", "0x020000\n");
+    t.mkdir("root/sys/bus/pci/devices");
+    t.mkdir("root/sys/bus/pci/drivers/e1000");
+    t.mkdir("root/sys/bus/pci/drivers/pciback");
+    ASSERT_EQ(::symlink("../../../devices/pci0000:00/0000:00:04.0",
+                        (root + "/sys/bus/pci/devices/0000:00:04.0").c_str()),
+              0);
+    const std::string driver_link = t.path() + "/" + dev + "/driver";
+    ASSERT_EQ(::symlink("../../../bus/pci/drivers/e1000", driver_link.c_str()), 0);
+    const std::string vendor = t.path() + "/vendor";
+    t.write("vendor/hide.conf", "pciback-hide 8086:100e\npciback-hide class=0x0300\n");
+    const std::string origin = vendor + "/hide.conf:1";
+
+    const auto plan = run_cli({"plan", "--json", "--root", root, "--vendor-dir", vendor});
+    ASSERT_EQ(plan.exit_code, 0) << plan.err;
+    const auto pj = nlohmann::json::parse(plan.out);
+    EXPECT_EQ(pj["modules"][0]["name"], "xen_pciback");
+    EXPECT_EQ(pj["modules"][0]["optional"], false);
+    EXPECT_EQ(pj["pci_hide"]["applies"], true);
+    EXPECT_EQ(pj["pci_hide"]["rules"][0]["devices"][0], "0000:00:04.0");
+    EXPECT_EQ(pj["pci_hide"]["devices"][0]["driver"], "e1000");
+    EXPECT_EQ(pj["pci_hide"]["notes"][0],
+              "pciback-hide class=0x0300 (" + vendor + "/hide.conf:2): matches no device");
+
+    auto status = run_cli({"status", "--root", root, "--vendor-dir", vendor});
+    EXPECT_EQ(status.exit_code, 1) << status.err;
+    EXPECT_NE(
+        status.out.find("MISSING  0000:00:04.0  [e1000] pciback-hide 8086:100e (" + origin + ")\n"),
+        std::string::npos)
+        << status.out;
+    auto sj = nlohmann::json::parse(
+        run_cli({"status", "--json", "--root", root, "--vendor-dir", vendor}).out);
+    EXPECT_EQ(sj["complete"], false);
+    EXPECT_EQ(sj["pci_hide"]["devices"][0], (nlohmann::json{{"address", "0000:00:04.0"},
+                                                            {"selector", "8086:100e"},
+                                                            {"origin", origin},
+                                                            {"driver", "e1000"},
+                                                            {"hidden", false}}));
+
+    const auto load =
+        run_cli({"load", "--dry-run", "--json", "--root", root, "--vendor-dir", vendor});
+    EXPECT_EQ(load.exit_code, 0) << load.err;
+    const auto lj = nlohmann::json::parse(load.out);
+    EXPECT_EQ(lj["pci_hide"][0]["result"], "would-hide");
+    EXPECT_EQ(lj["pci_hide"][0]["driver_before"], "e1000");
+
+    // Bound to pciback: complete, exit 0.
+    ASSERT_EQ(::unlink(driver_link.c_str()), 0);
+    ASSERT_EQ(::symlink("../../../bus/pci/drivers/pciback", driver_link.c_str()), 0);
+    status = run_cli({"status", "--root", root, "--vendor-dir", vendor});
+    EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+    EXPECT_NE(status.out.find("ok       0000:00:04.0  [pciback]"), std::string::npos) << status.out;
+    sj = nlohmann::json::parse(
+        run_cli({"status", "--json", "--root", root, "--vendor-dir", vendor}).out);
+    EXPECT_EQ(sj["pci_hide"]["devices"][0]["hidden"], true);
+
+    // Not the initial domain: nothing to hide, the reason said, and status does not fail on it.
+    status = run_cli({"status", "--role", "domU", "--root", root, "--vendor-dir", vendor});
+    EXPECT_NE(status.out.find("pciback-hide: role domU: only the initial domain (dom0)"),
+              std::string::npos)
+        << status.out;
+}
+
+// A malformed selector stops plan, load and status with the policy error convention.
+TEST(Cli, PcibackHideBadSelectorIsAConfigError) {
+    test::TempDir vendor;
+    vendor.write("50-hide.conf", "# hide the NIC\n\npciback-hide 00:4.0x\n");
+    for (const char* cmd : {"plan", "status"}) {
+        const auto r =
+            run_cli({cmd, "--root", fixture("pv-dom0-after-xenfs"), "--vendor-dir", vendor.path()});
+        EXPECT_EQ(r.exit_code, 2) << cmd;
+        EXPECT_NE(r.err.find(vendor.path() +
+                             "/50-hide.conf:3: pciback-hide: not a PCI address, vendor:device id "
+                             "or class=0xCCSS[PP]: '00:4.0x'"),
+                  std::string::npos)
+            << r.err;
+    }
 }
 
 TEST(Cli, StatusCompleteForRoleNone) {

@@ -56,6 +56,40 @@ TEST(Plan, StatesActionsAndReasons) {
     EXPECT_TRUE(entry(p, "xen-pciback").optional);
 }
 
+// pciback-hide needs xen-pciback in dom0: an optional request becomes required (by the
+// legacy name too), a missing one is added; other roles are left as they are.
+TEST(Plan, PcibackHideRequiresXenPciback) {
+    const auto ix = debian_like();
+    Plan p = make_plan(
+        Role::dom0, policy_of("optional dom0 xen-pciback xen-other\npciback-hide 00:04.0\n"), ix);
+    EXPECT_FALSE(entry(p, "xen-pciback").optional);
+    EXPECT_EQ(entry(p, "xen-pciback").action, Action::load);
+    EXPECT_EQ(entry(p, "xen-pciback").reason, "required by pciback-hide (t.conf:2)");
+    EXPECT_TRUE(entry(p, "xen-other").optional);
+
+    p = make_plan(Role::dom0, policy_of("optional dom0 pciback\npciback-hide 8086:100e\n"), ix);
+    ASSERT_EQ(p.modules.size(), 1U);
+    EXPECT_EQ(entry(p, "pciback").name, "xen_pciback");
+    EXPECT_FALSE(entry(p, "pciback").optional);
+
+    p = make_plan(Role::dom0, policy_of("require dom0 xen-evtchn\npciback-hide class=0x0200\n"),
+                  ix);
+    ASSERT_EQ(p.modules.size(), 2U);
+    EXPECT_EQ(p.modules[1].requested, "xen-pciback");
+    EXPECT_FALSE(p.modules[1].optional);
+    EXPECT_EQ(p.modules[1].origin, "t.conf:2");
+    EXPECT_EQ(p.modules[1].reason, "required by pciback-hide (t.conf:2)");
+
+    // Missing from the tree: a failure like any required module.
+    auto no_pciback = debian_like();
+    no_pciback.states.erase("xen_pciback");
+    p = make_plan(Role::dom0, policy_of("pciback-hide 00:04.0\n"), no_pciback);
+    EXPECT_TRUE(entry(p, "xen-pciback").failure);
+
+    for (const Role r : {Role::domU, Role::driver_domain})
+        EXPECT_TRUE(make_plan(r, policy_of("pciback-hide 00:04.0\n"), ix).modules.empty());
+}
+
 // The admin added "deny xen-netback" but did not run update-initramfs -u: the initramfs's
 // older policy loaded it. The plan says so, status is not complete until it is gone.
 TEST(Plan, DeniedButLoadedIsReportedAndStatusIsIncomplete) {
