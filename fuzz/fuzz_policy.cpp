@@ -16,6 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             for (const auto& r : list)
                 if (r.name.empty() || r.origin.rfind("fuzz.conf:", 0) != 0) std::abort();
         if (!policy.for_role(xa::Role::none).empty()) std::abort();
+        // Every pciback-hide selector accepted has a canonical text that parses back to it.
+        for (const auto& h : policy.pciback_hide) {
+            const auto again = xa::parse_pci_selector(h.selector.text());
+            if (!again || again->text() != h.selector.text() ||
+                h.origin.rfind("fuzz.conf:", 0) != 0)
+                std::abort();
+        }
     } catch (const xa::ConfigError& e) {
         const std::string_view msg = e.what();
         if (msg.rfind("fuzz.conf:", 0) != 0 || msg.find('\n') != std::string_view::npos)

@@ -31,8 +31,10 @@ int load_exit_code(const LoadReport& report) {
 std::string load_notes() {
     return "each module's insertion has a deadline of " +
            std::to_string(deadlines::kModule.count()) +
-           " s\nexit status: 0 every required module present, 1 one failed or is missing, 2 "
-           "usage or config error, 3 not permitted\n";
+           " s\npciback-hide (dom0): driver_override before the modules are inserted, then "
+           "unbind, new_slot and bind to pciback after them\n"
+           "exit status: 0 every required module present and every device to hide bound to "
+           "pciback, 1 one failed or is missing, 2 usage or config error, 3 not permitted\n";
 }
 
 int run_load(const Subcommand& cmd, const Options& o) {

@@ -30,8 +30,16 @@ std::string check_kernel_notes() {
 }
 
 std::string status_notes() {
-    return "exit status: 0 complete, 1 a required module is missing, a denied one is loaded, "
-           "or no policy is configured, 2 usage or config error\n";
+    return "pciback-hide (dom0): one line per device a rule matches, with the driver it is "
+           "bound to now (ok: pciback, MISSING: another driver or none)\n"
+           "exit status: 0 complete, 1 a required module is missing, a denied one is loaded, "
+           "a device to hide is not bound to pciback, or no policy is configured, 2 usage or "
+           "config error\n";
+}
+
+std::string plan_notes() {
+    return "pciback-hide (dom0): the rules, the devices they match and their drivers now; "
+           "xen-pciback is then required\n";
 }
 
 constexpr unsigned kPolicy = opt_root | opt_vendor_dir;
@@ -40,7 +48,7 @@ constexpr Subcommand kSubcommands[] = {
     {"detect", "hypervisor, role, guest type, evidence", opt_json | kPolicy, "", 0, 0, nullptr,
      run_detect},
     {"plan", "what load would do (read-only)", opt_json | kPolicy | opt_role | opt_kernel, "", 0, 0,
-     nullptr, run_plan},
+     plan_notes, run_plan},
     {"load", "load the role's modules",
      opt_json | kPolicy | opt_role | opt_dry_run | opt_jobs | opt_deny_file, "", 0, 0, load_notes,
      run_load},
