@@ -2,7 +2,10 @@
 // shim (tests/shim/insert_shim.cpp) answering finit_module/init_module: the real libkmod
 // path (dependencies, modprobe.d, the parallel loader) and the tool's exit codes.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -84,6 +87,65 @@ TEST_F(LoadWithShim, OtherFailureOfARequiredModuleExitsOne) {
     const auto r = load("xen_blkback=EINVAL");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("xen-blkback: Invalid argument (EINVAL)"), std::string::npos) << r.err;
+}
+
+// pciback-hide through a real `load`: xen-pciback becomes required and is inserted through
+// libkmod, then the matched device's files in the root's fake sysfs are written (the shim
+// creates no sysfs entries: the pciback driver directory is made beforehand).
+TEST_F(LoadWithShim, PcibackHideBindsTheDeviceAfterInsertingXenPciback) {
+    const std::string root = tree_root();
+    struct Cleanup {
+        std::string root;
+        ~Cleanup() {
+            std::error_code ec;
+            std::filesystem::remove_all(root + "/sys/bus/pci", ec);
+            std::filesystem::remove_all(root + "/sys/devices/pci0000:00", ec);
+            std::filesystem::remove(root + "/sys/bus", ec);  // only when empty
+            std::filesystem::remove(root + "/sys/devices", ec);
+        }
+    } cleanup{root};
+    auto put = [&](const std::string& rel, const std::string& text) {
+        std::filesystem::create_directories(std::filesystem::path(root + "/" + rel).parent_path());
+        std::ofstream(root + "/" + rel) << text;
+    };
+    const std::string dev = "sys/devices/pci0000:00/0000:00:04.0";
+    put(dev + "/vendor", "0x8086\n");
+    put(dev + "/device", "0x100e\n");
+    put(dev + "/class", "0x020000\n");
+    put(dev + "/driver_override", "(null)\n");
+    for (const char* f :
+         {"sys/bus/pci/drivers/e1000/unbind", "sys/bus/pci/drivers/pciback/new_slot",
+          "sys/bus/pci/drivers/pciback/bind"})
+        put(f, "");
+    std::filesystem::create_directories(root + "/sys/bus/pci/devices");
+    ASSERT_EQ(::symlink("../../../devices/pci0000:00/0000:00:04.0",
+                        (root + "/sys/bus/pci/devices/0000:00:04.0").c_str()),
+              0);
+    ASSERT_EQ(::symlink("../../../bus/pci/drivers/e1000", (root + "/" + dev + "/driver").c_str()),
+              0);
+    const std::string vendor = tmp.path() + "/vendor";
+    std::filesystem::create_directories(vendor);
+    std::filesystem::copy_file(std::string(XA_SOURCE_DIR) + "/config/default.conf",
+                               vendor + "/default.conf");
+    std::ofstream(vendor + "/hide.conf") << "pciback-hide 8086:100e\n";
+
+    const auto r =
+        test::run_cli({"load", "--json", "--root", root, "--role", "dom0", "--vendor-dir", vendor,
+                       "--deny-file", tmp.path() + "/deny.conf", "--jobs", "2"},
+                      {{"LD_PRELOAD", XA_INSERT_SHIM}, {"XA_SHIM_LOG", tmp.path() + "/inserted"}});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(result_of(j, "xen-pciback"), "loaded") << r.out;
+    EXPECT_NE(inserted().find("xen_pciback\n"), std::string::npos) << inserted();
+    ASSERT_EQ(j["pci_hide"].size(), 1U) << r.out;
+    EXPECT_EQ(j["pci_hide"][0]["result"], "hidden");
+    EXPECT_EQ(j["pci_hide"][0]["driver_before"], "e1000");
+    EXPECT_EQ(test::read_file(root + "/" + dev + "/driver_override"), "pciback");
+    EXPECT_EQ(test::read_file(root + "/sys/bus/pci/drivers/e1000/unbind"), "0000:00:04.0");
+    EXPECT_EQ(test::read_file(root + "/sys/bus/pci/drivers/pciback/new_slot"), "0000:00:04.0");
+    EXPECT_EQ(test::read_file(root + "/sys/bus/pci/drivers/pciback/bind"), "0000:00:04.0");
+    EXPECT_NE(r.err.find("0000:00:04.0: hidden: bound to pciback, was e1000"), std::string::npos)
+        << r.err;
 }
 
 }  // namespace
