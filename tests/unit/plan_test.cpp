@@ -88,6 +88,13 @@ TEST(Plan, PcibackHideRequiresXenPciback) {
 
     for (const Role r : {Role::domU, Role::driver_domain})
         EXPECT_TRUE(make_plan(r, policy_of("pciback-hide 00:04.0\n"), ix).modules.empty());
+
+    // Denied and hidden: the contradiction is a plan warning (the deny wins).
+    p = make_plan(Role::dom0, policy_of("deny pciback\npciback-hide 00:04.0\n"), ix);
+    EXPECT_EQ(entry(p, "xen-pciback").state, ModuleState::denied);
+    EXPECT_EQ(p.warnings, (std::vector<std::string>{
+                              "pciback-hide (t.conf:2): xen-pciback is denied by t.conf:1: no "
+                              "device can be hidden"}));
 }
 
 // The admin added "deny xen-netback" but did not run update-initramfs -u: the initramfs's

@@ -159,6 +159,10 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
     }
     if (hide && !hide_planned)
         plan_one({"xen-pciback", false, policy.pciback_hide.front().origin}, hide_by);
+    for (const PlanEntry& e : plan.modules)
+        if (hide && e.name == "xen_pciback" && e.state == ModuleState::denied)
+            plan.warnings.push_back(hide_by + ": xen-pciback is " + e.reason +
+                                    ": no device can be hidden");
     return plan;
 }
 
