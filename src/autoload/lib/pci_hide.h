@@ -66,10 +66,10 @@ struct PciHideSurvey {
 PciHideSurvey survey_pci_hide(const SysRoot& root, Role role,
                               const std::vector<PciHideRule>& rules);
 
-// The driver DEVICE_DIR (e.g. "sys/bus/pci/devices/0000:00:04.0") is bound to: the last
-// component of its driver link; nullopt when unbound. A link whose name is no plausible
-// driver name ("..", control characters) reads as "?".
-std::optional<std::string> pci_bound_driver(const SysRoot& root, const std::string& device_dir);
+// The driver the device DIR (e.g. "sys/bus/pci/devices/0000:00:04.0") is bound to: the
+// last component of its driver link; nullopt when unbound. A link whose name is no
+// plausible driver name ("..", control characters) reads as "?".
+std::optional<std::string> pci_bound_driver(const SysRoot& root, const std::string& dir);
 
 enum class PciHideStatus { hidden, already, would_hide, failed };
 const char* pci_hide_status_name(PciHideStatus s);  // "hidden", "already", "would-hide", "failed"
