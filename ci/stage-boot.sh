@@ -7,8 +7,12 @@
 #                 (xa.mode=measure): module loading timings
 #   MODE native   the same image and kernel without Xen (xa.mode=native): the native assertions
 #   MODE deny     Xen + dom0 of the deny variant ($XA_OUT/image/deny: the admin denied
-#                 xen-netback in /etc/xen-autoload/ and ran update-initramfs -u): netback
-#                 stays out at boot and when a guest's vif appears, blkback is in
+#                 xen-netback and hid the Ethernet controllers (pciback-hide class=0x0200)
+#                 in /etc/xen-autoload/ and ran update-initramfs -u): netback stays out at
+#                 boot and when a guest's vif appears, blkback is in; three more PCI
+#                 devices (pci_devices below): an e1000 the class rule gives to pciback, a
+#                 virtio-rng named in xen-pciback.hide= (pciback loaded before coldplug)
+#                 and its twin, named nowhere, on its native driver (the control)
 #   MODE denystale   the same root with the initramfs of before the drop-in (the admin
 #                 forgot update-initramfs -u): the initramfs loads netback, the unit
 #                 unloads it and says what to run
@@ -63,10 +67,25 @@ loaded_by_us() {
     done
 }
 
+# pci_devices: the deny boot's extra PCI devices (into boot_once's qemu and args), and
+# what the in-image checks expect of each (xa.pci-*= on the command line: the addresses are
+# set here only). Slots 0x10-0x12 are free on QEMU's pc machine with this boot's devices.
+#   00:10.0 e1000 (class 0x020000): the image's rule pciback-hide class=0x0200 hides it
+#   00:11.0 virtio-rng: named in xen-pciback.hide=, so pciback seizes it once loaded
+#   00:12.0 virtio-rng: named nowhere, bound to virtio-pci (loaded by coldplug for the
+#           root disk): the control, the same device without our early pciback
+pci_devices() {
+    # shellcheck disable=SC2054 # commas inside QEMU option values
+    qemu+=(-d e1000,addr=0x10,mac=52:54:00:00:10:00 -d virtio-rng-pci,addr=0x11
+        -d virtio-rng-pci,addr=0x12)
+    args+=("xen-pciback.hide=(0000:00:11.0)" xa.pci-rule=0000:00:10.0
+        xa.pci-param=0000:00:11.0 xa.pci-control=0000:00:12.0)
+}
+
 # boot_once BOOT: one boot (MODE[-TARGET], see the header), its host-side checks, then the
 # in-image checks and metrics.
 boot_once() {
-    local boot=$1 mode target kind=xen stage img kdir kver_var name args=()
+    local boot=$1 mode target kind=xen stage img kdir kver_var name args=() qemu=()
     mode=${boot%%-*}
     target=${boot#"$mode"}
     target=${target#-}
@@ -81,7 +100,10 @@ boot_once() {
                 systemd.mask=xendomains.service)
             ;;
         native) stage="boot-native" kind=native ;;
-        deny) stage="boot-deny" ;;
+        deny)
+            stage="boot-deny"
+            pci_devices
+            ;;
         denystale) stage="boot-denystale" ;;
         *) xa_die "stage boot: '$boot': unknown mode '$mode' (dom0, measure, native, deny, denystale)" ;;
     esac
@@ -130,7 +152,7 @@ boot_once() {
 
     xa_say "boot: $name: booting ($kind, xa.mode=$mode, kernel $kver, $cpus CPU(s), deadline 600 s)"
     local rc=0
-    "$here/boot/qemu-boot.sh" -k "$kdir" -c "$cpus" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \
+    "$here/boot/qemu-boot.sh" -k "$kdir" -c "$cpus" "${qemu[@]}" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \
         2>"$dir/$name.err" || rc=$?
     local timing=$dir/$name.timing console=$dir/$name.console.log results=$dir/$name/results.jsonl
     local t_exit t_up t_start t_done

@@ -11,8 +11,9 @@
 #   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), Debian's kernel, initramfs
 #   xa-kernel/vmlinuz xa-kernel/initrd.img   our kernel and its initramfs (bookworm)
 #   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
-#   deny/               bookworm: the same system with a drop-in denying xen-netback and its
-#                       initramfs remade (update-initramfs -u): root.img, initrd.img
+#   deny/               bookworm: the same system with drop-ins denying xen-netback and
+#                       hiding every Ethernet controller (pciback-hide class=0x0200), and
+#                       its initramfs remade (update-initramfs -u): root.img, initrd.img
 #   deny-stale/         the same with the drop-in and the initramfs of before (update-initramfs
 #                       not run): root.img, initrd.img
 #   mmdebstrap.log      the full mmdebstrap output
@@ -269,13 +270,16 @@ mv "$img/root.img.tmp" "$img/root.img"
 xa_check "$stage" "ext4 image" pass "$(du -h "$img/root.img" | cut -f1) used of 3G"
 
 # 7. The deny variant (bookworm): the same system after the admin's own steps for "the
-# network backend lives elsewhere" (xen-autoload.conf(5)): a drop-in denying xen-netback in
-# /etc/xen-autoload/, then update-initramfs -u. $img/deny/ holds its root.img and
-# initrd.img; xen, vmlinuz and boot.env are the main image's. Stage boot boots it as "deny".
+# network lives in a driver domain" (xen-autoload.conf(5)): drop-ins in /etc/xen-autoload/
+# denying xen-netback and giving every Ethernet controller to pciback (as Qubes' sys-net
+# has them), then update-initramfs -u. $img/deny/ holds its root.img and initrd.img; xen,
+# vmlinuz and boot.env are the main image's. Stage boot boots it as "deny".
 if [ "$suite" = bookworm ]; then
     deny_conf=etc/xen-autoload/90-deny-netback.conf
     printf '%s\n' "# The network backend runs in a driver domain: never load it here." \
         "deny xen-netback" >"$root/$deny_conf"
+    printf '%s\n' "# The network controllers are passed through to the driver domain." \
+        "pciback-hide class=0x0200" >"$root/etc/xen-autoload/80-hide-nics.conf"
     mkdir -p "$img/deny" "$img/deny-stale"
     # First the admin who forgot update-initramfs -u: the drop-in, the initramfs of before
     # (in /boot as on the disk, and the one QEMU boots).

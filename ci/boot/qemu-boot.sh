@@ -4,10 +4,11 @@
 # in-image checks (xa-check) left: the serial console log and the result disk's tar archive.
 # The root image is opened with snapshot=on, so every boot starts from the same image.
 #
-# Usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
+# Usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] [-d DEVICE]... xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
 #   IMAGE_DIR holds root.img and xen; the kernel (vmlinuz, initrd.img) comes from KERNEL_DIR,
 #   default IMAGE_DIR (stage image puts our own kernel in IMAGE_DIR/xa-kernel).
 #   CPUS: QEMU's -smp, default 2.
+#   DEVICE: one more QEMU -device (e.g. e1000,addr=0x10), repeatable.
 #   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0).
 # Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results) and
 # NAME.timing (KEY=seconds from QEMU start: systemd_up, checks_start, done, exit).
@@ -18,14 +19,15 @@ set -euo pipefail
 deadline=${XA_BOOT_DEADLINE:-600}
 
 usage() {
-    echo "usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2
+    echo "usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] [-d DEVICE]... xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2
     exit 2
 }
-kdir='' cpus=2
-while getopts k:c: opt; do
+kdir='' cpus=2 devices=()
+while getopts k:c:d: opt; do
     case $opt in
         k) kdir=$OPTARG ;;
         c) cpus=$OPTARG ;;
+        d) devices+=(-device "$OPTARG") ;;
         *) usage ;;
     esac
 done
@@ -51,7 +53,7 @@ truncate -s 64M "$result"
 common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -display none -monitor none -no-reboot
     -nic none -serial "file:$console"
     -drive "file=$img/root.img,if=virtio,format=raw,snapshot=on"
-    -drive "file=$result,if=virtio,format=raw")
+    -drive "file=$result,if=virtio,format=raw" "${devices[@]}")
 # SMAP under TCG crashes a PV dom0 at its first instruction: -smap (see the notes).
 if [ "$kind" = xen ]; then
     # shellcheck disable=SC2054 # commas inside QEMU option values

@@ -169,6 +169,45 @@ deny_common() {
     check_denied_status
 }
 
+# cmdline_arg NAME: the value of NAME= on the kernel command line (empty when absent).
+cmdline_arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | head -n 1; }
+# pci_driver ADDRESS: the driver the PCI device is bound to, "none" when unbound.
+pci_driver() {
+    local link
+    link=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) || { echo none; return; }
+    echo "${link##*/}"
+}
+
+# The deny boot's extra PCI devices (stage boot's pci_devices names them on the command
+# line): xa.pci-rule= the e1000 the image's "pciback-hide class=0x0200" hides, xa.pci-param=
+# a device named in xen-pciback.hide= (xen-pciback must be in before udev's coldplug),
+# xa.pci-control= its twin named nowhere (its native driver binds it: the difference is ours).
+check_pci_hide() {
+    local rule param control drv hidden line
+    rule=$(cmdline_arg xa.pci-rule)
+    param=$(cmdline_arg xa.pci-param)
+    control=$(cmdline_arg xa.pci-control)
+    lspci -nnk >"$out/lspci.txt" 2>&1 || ls -l /sys/bus/pci/devices/*/driver >"$out/lspci.txt" 2>&1
+    drv=$(pci_driver "$rule")
+    pass_if "pciback-hide class=0x0200: the e1000 is bound to pciback" \
+        "${rule:-no xa.pci-rule=}: $drv (e1000 module $(grep -q '^e1000 ' /proc/modules && echo loaded || echo absent))" \
+        [ "$drv" = pciback ]
+    hidden=$(jq -r --arg a "$rule" '.pci_hide.devices[] | select(.address == $a) | .hidden' \
+        "$out/status.json" 2>/dev/null)
+    pass_if "xen-autoload status reports the e1000 hidden" "hidden=${hidden:-absent}" \
+        [ "$hidden" = true ]
+    line=$(journalctl -b -o cat --no-pager SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=kernel \
+        2>/dev/null | grep -m1 -F "$rule: hidden: bound to pciback")
+    [ -n "$rule" ] && [ -n "$line" ]
+    verdict "journal: the initramfs's load hid the e1000" "$(cut -c1-200 <<<"$line")" $?
+    drv=$(pci_driver "$param")
+    pass_if "xen-pciback.hide= device bound to pciback (xen-pciback loaded before coldplug)" \
+        "${param:-no xa.pci-param=}: $drv" [ "$drv" = pciback ]
+    drv=$(pci_driver "$control")
+    pass_if "control: its twin, named nowhere, bound to its native driver" \
+        "${control:-no xa.pci-control=}: $drv" [ "$drv" = virtio-pci ]
+}
+
 # The deny variant (drop-in, then update-initramfs -u). Nothing may load xen-netback: not
 # the initramfs, not the unit, not udev's generic modalias load when a guest's vif backend
 # device appears (xen-backend:vif).
@@ -176,6 +215,7 @@ check_deny() {
     deny_common "xen_netback not loaded at boot (denied)"
     pass_if "the initramfs holds the drop-in (update-initramfs -u)" "$out/lsinitramfs.txt" \
         grep -qx etc/xen-autoload/90-deny-netback.conf "$out/lsinitramfs.txt"
+    check_pci_hide
     save_results
     local rc
 

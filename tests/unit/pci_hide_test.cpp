@@ -225,6 +225,24 @@ TEST(PciHide, WriteFailureIsOneLineNamingDeviceFileAndErrnoAndStopsThatDevice) {
                   "(ENOENT) (pciback-hide 10ec:8139 (/etc/xen-autoload/50-hide.conf:1))");
 }
 
+// In xen-autoload.service /sys is read-only: the failure says how rules take effect.
+TEST(PciHide, ReadOnlySysfsNamesTheInitramfsRebuild) {
+    FakePci pci;
+    standard_tree(pci);
+    const SysRoot root(pci.root());
+    const SysfsWrite read_only = [](const std::string&, std::string_view) { return EROFS; };
+    const PciHideReport r = apply_pci_hide(
+        root, survey_pci_hide(root, Role::dom0, rules_of({"10ec:8139"})), read_only, false);
+    ASSERT_EQ(r.results.size(), 1U);
+    EXPECT_EQ(r.results[0].status, PciHideStatus::failed);
+    EXPECT_EQ(r.results[0].message,
+              "0000:00:06.0: cannot write 'pciback' to " + pci.root() +
+                  "/sys/bus/pci/devices/0000:00:06.0/driver_override: Read-only file system "
+                  "(EROFS) (pciback-hide 10ec:8139 (/etc/xen-autoload/50-hide.conf:1)); rules are "
+                  "applied from the initramfs: run 'update-initramfs -u' (or 'dracut -f') and "
+                  "reboot");
+}
+
 TEST(PciHide, WithoutThePcibackDriverNothingIsUnbound) {
     FakePci pci;
     pci.device("0000:00:04.0", "0x8086", "0x100e", "0x020000", "e1000");
