@@ -6,7 +6,7 @@
 #   debs/ rpms/ pkg/     built packages and their check logs
 #   repo/apt/ repo/dnf/  the repositories (stage kernel adds its packages)
 #   kernel/ kernel-pkg/  the kernel stage's logs and package build tree
-#   image/ image-trixie/ root filesystem images    boot/   console logs, result disks
+#   image/ image-trixie/ image-dracut/ root filesystem images   boot/ console logs, result disks
 #   admin/               stage admin's disks, console logs and results, per firmware
 #   report/   STAGE.checks and STAGE.metrics (JSON lines, xa_check/xa_metric below);
 #             ci/report.sh merges them into report.json and summary.txt

@@ -20,14 +20,16 @@
 #   TARGET xakernel  $XA_OUT/image, the same image file booting OUR kernel
 #                    (image/xa-kernel/), also as the PV guest's kernel
 #   TARGET trixie    $XA_OUT/image-trixie, Debian 13: Xen 4.20, Debian's 6.12 kernel
+#   TARGET dracut    $XA_OUT/image-dracut, Debian 12 whose initramfs dracut made, with our
+#                    dracut module (the early load from its pre-udev hook)
 # Checks go to stage boot-xen[-TARGET], measure[-TARGET] or boot-native[-TARGET]; every
 # target is asserted the same way (the same expected checks per mode).
 # Results are read from the serial console markers and the result disk, never from QEMU's
 # exit code. Every boot has a 600 s deadline and one vCPU (measure: two); XA_BOOT_PARALLEL
 # (default 2) boots run at a time. Outputs in $XA_OUT/boot.
 # Usage: ci/stage-boot.sh [BOOT...]   (default: measure dom0-trixie deny dom0 denystale
-#        dom0-xakernel native-trixie native native-xakernel: the longest first, so that two at
-#        a time end together)
+#        dom0-xakernel dom0-dracut native-trixie native native-xakernel: the longest first,
+#        so that two at a time end together)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -35,7 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$XA_OUT/boot
 status=0
-[ $# -gt 0 ] || set -- measure dom0-trixie deny dom0 denystale dom0-xakernel native-trixie native native-xakernel
+[ $# -gt 0 ] || set -- measure dom0-trixie deny dom0 denystale dom0-xakernel dom0-dracut native-trixie native native-xakernel
 
 # The checks each mode must report (one missing: the script died half-way), from the one
 # list both this stage and the in-image script read.
@@ -82,6 +84,23 @@ pci_devices() {
         xa.pci-param=0000:00:11.0 xa.pci-control=0000:00:12.0)
 }
 
+# dracut_hook_ran STAGE JOURNAL: in the dracut image the early load is our pre-udev hook,
+# run by dracut-pre-udev.service in the initramfs: our kernel-log line for xen-netback
+# comes between that unit's start and its end in the boot's journal.
+dracut_hook_ran() {
+    local stage=$1 journal=$2 span
+    span=$(awk '!s && /Starting dracut-pre-udev\.service/ { s = NR }
+        s && !e && !l && /xen-autoload(\[[0-9]+\])?: xen-netback: loaded/ { l = NR }
+        s && !e && /(Finished|Started) dracut-pre-udev\.service/ { e = NR }
+        END { if (s && l && e) print "journal lines " s ", " l ", " e }' "$journal" 2>/dev/null)
+    if [ -n "$span" ]; then
+        xa_check "$stage" "dracut's pre-udev hook loaded the backends (in the initramfs)" pass "$span"
+    else
+        xa_check "$stage" "dracut's pre-udev hook loaded the backends (in the initramfs)" fail \
+            "no 'xen-autoload: xen-netback: loaded' between dracut-pre-udev.service's start and end in $journal"
+    fi
+}
+
 # boot_once BOOT: one boot (MODE[-TARGET], see the header), its host-side checks, then the
 # in-image checks and metrics.
 boot_once() {
@@ -126,7 +145,8 @@ boot_once() {
             # once the guest ran), QEMU busy all along; one CPU has no cross-CPU wakeups.
             [ "$kind" = native ] || cpus=1
             ;;
-        *) xa_die "stage boot: '$boot': unknown target '$target' (none, xakernel, trixie)" ;;
+        dracut) img=$XA_OUT/image-dracut kdir=$img kver_var=KVER ;;
+        *) xa_die "stage boot: '$boot': unknown target '$target' (none, xakernel, trixie, dracut)" ;;
     esac
     stage=$stage${target:+-$target}
     name=$stage
@@ -227,6 +247,7 @@ boot_once() {
     done <"$results"
 
     [ "$mode" != dom0 ] || loaded_by_us "$stage" "$console" "$dir/$name/journal-xen-autoload.txt"
+    [ "$target" != dracut ] || dracut_hook_ran "$stage" "$dir/$name/journal.txt"
 
     local e missing=() expected
     mapfile -t expected < <(expected_checks "$mode")
@@ -247,8 +268,8 @@ command -v qemu-system-x86_64 >/dev/null ||
     { xa_check boot-xen "qemu-system-x86_64 present" fail "ci/deps/boot.txt"; exit 1; }
 # Every name first: a typo must not cost the boots before it.
 for boot in "$@"; do
-    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie))?$|^deny(stale)?$ ]] ||
-        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie; or deny, denystale)" >&2; exit 2; }
+    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie|dracut))?$|^deny(stale)?$ ]] ||
+        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie, dracut; or deny, denystale)" >&2; exit 2; }
 done
 mkdir -p "$dir"
 rm -f "$dir/stages-run"

@@ -6,6 +6,10 @@
 #             (both kernels in the same image file). $XA_OUT/image, checks "image"
 #   trixie    Debian 13 (Xen 4.20, kernel 6.12), our packages as built on bookworm.
 #             $XA_OUT/image-trixie, checks "image-trixie"
+#   bookworm-dracut  Debian 12 with dracut instead of initramfs-tools and our dracut module
+#             (xen-autoload-dracut), as an admin who prefers dracut has it: the initramfs
+#             made by dracut when apt installs the packages. $XA_OUT/image-dracut, checks
+#             "image-dracut"
 # Each image directory holds:
 #   root.img            ext4 image of the root (booted by stage boot under Xen and natively)
 #   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), Debian's kernel, initramfs
@@ -18,7 +22,7 @@
 #                       not run): root.img, initrd.img
 #   mmdebstrap.log      the full mmdebstrap output
 #
-# Usage: ci/stage-image.sh [bookworm|trixie...]   (default: both; each target runs even
+# Usage: ci/stage-image.sh [bookworm|trixie|bookworm-dracut...]   (default: all; each target runs even
 # when another failed, the stage fails if any did)
 # Environment: XA_APT_REPO=DIR takes our repository from DIR instead of out/repo/apt.
 # XA_IMAGE_ALLOW_STOCK=1 builds a stock image (no xen-autoload) when our
@@ -29,32 +33,39 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 if [ $# -ne 1 ]; then
-    [ $# -gt 0 ] || set -- bookworm trixie
+    [ $# -gt 0 ] || set -- bookworm trixie bookworm-dracut
     rc=0
     for target in "$@"; do "$here/stage-image.sh" "$target" || rc=1; done
     exit $rc
 fi
 
-suite=$1
+target=$1
 our_kernel=linux-image-xen-autoload
-case $suite in
-    bookworm) stage=image img=$XA_OUT/image xen_utils=xen-utils-4.17 with_our_kernel=1 ;;
-    trixie) stage=image-trixie img=$XA_OUT/image-trixie xen_utils=xen-utils-4.20 with_our_kernel=0 ;;
-    *) echo "stage-image: unknown target '$suite' (bookworm, trixie)" >&2; exit 2 ;;
+initramfs="initramfs-tools"
+case $target in
+    bookworm) suite=bookworm stage=image img=$XA_OUT/image xen_utils=xen-utils-4.17 with_our_kernel=1 ;;
+    trixie) suite=trixie stage=image-trixie img=$XA_OUT/image-trixie xen_utils=xen-utils-4.20 with_our_kernel=0 ;;
+    bookworm-dracut)
+        suite=bookworm stage=image-dracut img=$XA_OUT/image-dracut xen_utils=xen-utils-4.17
+        with_our_kernel=0 initramfs=dracut
+        ;;
+    *) echo "stage-image: unknown target '$target' (bookworm, trixie, bookworm-dracut)" >&2; exit 2 ;;
 esac
 repo=${XA_APT_REPO:-$XA_OUT/repo/apt}   # stage packages publishes it there
 key_name=xen-autoload-archive.gpg
-deb_cache=$XA_CACHE/debs/$suite
+# One cache per target: each keeps only what its image uses (step 2).
+deb_cache=$XA_CACHE/debs/$target
 status=0
 
 # What a Xen host needs from Debian, plus what the checks and measurements use. Our own
 # packages (xen-host pulls xen-system-amd64, linux-image-amd64 and xen-autoload) come on top.
 base_packages=(
-    systemd systemd-sysv udev kmod initramfs-tools zstd iproute2 procps
+    systemd systemd-sysv udev kmod "$initramfs" zstd iproute2 procps
     linux-image-amd64 xen-system-amd64 "$xen_utils" xenstore-utils
     bridge-utils busybox-static strace virt-what jq
 )
 our_packages=(xen-host xen-autoload)
+[ "$initramfs" != dracut ] || our_packages+=(xen-autoload-dracut)
 
 # The machine's own apt sources (ci/lib.sh), with the machine's release name replaced by
 # SUITE in the suite fields only (bookworm-updates -> trixie-updates, bookworm-security ->
@@ -231,6 +242,27 @@ printf 'SUITE=%s\nKVER=%s\nXEN=%s\n' "$suite" "$kver" "$xen_version" >"$img/boot
 xa_check "$stage" "kernel, initramfs and hypervisor in /boot" pass "$kver, $xen_version"
 kernels=("$kver")
 
+# The dracut target: the initramfs that apt's run of dracut made (the update-initramfs
+# trigger xen-autoload-dracut activates, as on an admin's host) holds our early hook, the
+# program and the dom0 backends.
+if [ "$initramfs" = dracut ]; then
+    chroot "$root" lsinitrd "/boot/initrd.img-$kver" >"$img/lsinitrd.txt" 2>&1 || true
+    missing=()
+    for f in 'hooks/pre-udev/00-xen-autoload-early\.sh$' 'usr/sbin/xen-autoload$' \
+        '/xen-netback\.ko' '/xen-blkback\.ko' '/xen-pciback\.ko'; do
+        grep -qE "$f" "$img/lsinitrd.txt" || missing+=("$f")
+    done
+    grep -qE '^Version: dracut' "$img/lsinitrd.txt" || missing+=("lsinitrd's 'Version: dracut-...'")
+    if [ ${#missing[@]} -gt 0 ]; then
+        xa_check "$stage" "initramfs made by dracut with xen-autoload's hook and the backends" fail \
+            "missing: ${missing[*]:-none}; see $img/lsinitrd.txt"
+        status=1
+    else
+        xa_check "$stage" "initramfs made by dracut with xen-autoload's hook and the backends" pass \
+            "$(grep -cE '\.ko(\.[a-z]+)?$' "$img/lsinitrd.txt") modules, $img/lsinitrd.txt"
+    fi
+fi
+
 # Our kernel: its release from the package's own /boot/vmlinuz-*, its initramfs made by
 # Debian's kernel hooks (/etc/kernel/postinst.d/initramfs-tools) in the chroot.
 if [[ " ${our_packages[*]} " == *" $our_kernel "* ]]; then
@@ -274,7 +306,7 @@ xa_check "$stage" "ext4 image" pass "$(du -h "$img/root.img" | cut -f1) used of 
 # denying xen-netback and giving every Ethernet controller to pciback (as Qubes' sys-net
 # has them), then update-initramfs -u. $img/deny/ holds its root.img and initrd.img; xen,
 # vmlinuz and boot.env are the main image's. Stage boot boots it as "deny".
-if [ "$suite" = bookworm ]; then
+if [ "$target" = bookworm ]; then
     deny_conf=etc/xen-autoload/90-deny-netback.conf
     printf '%s\n' "# The network backend runs in a driver domain: never load it here." \
         "deny xen-netback" >"$root/$deny_conf"

@@ -83,8 +83,8 @@ apt_update() {
     apt-cache madison xen-host >"$out/apt-madison-$1.txt" 2>&1
     grep -q "file:$repo_mnt/repo" "$out/apt-madison-$1.txt" &&
         ! grep -qE 'NO_PUBKEY|is not signed|InRelease.*not valid' "$log"
-    verdict "apt-get update ($1) read our signed repository" \
-        "exit $rc, $(grep -cE '^(W|E):' "$log") W/E lines" $?
+    verdict $? "apt-get update ($1) read our signed repository" \
+        "exit $rc, $(grep -cE '^(W|E):' "$log") W/E lines"
 }
 # The admin who added the .sources file but not our key: apt must refuse the repository at
 # `apt-get update`, naming it, and install nothing from it (xen-host stays unknown).
@@ -96,8 +96,8 @@ unsigned_repo_refused() {
     apt-get install -s xen-host >"$out/apt-install-without-key.txt" 2>&1
     local irc=$?
     [ -n "$refused" ] && [ "$irc" != 0 ] && [ -z "$(installed_version xen-autoload)" ]
-    verdict "without our key: apt-get update refuses our repository, xen-host not installable" \
-        "update exit $rc: ${refused:-no E/W line naming file:$repo_mnt/repo}; install -s exit $irc" $?
+    verdict $? "without our key: apt-get update refuses our repository, xen-host not installable" \
+        "update exit $rc: ${refused:-no E/W line naming file:$repo_mnt/repo}; install -s exit $irc"
 }
 # A failed postinst, the admin's way: a policy drop-in with a typo is in place before the
 # install (config management, or a copy from another host). The initramfs trigger then fails
@@ -112,8 +112,8 @@ install_with_broken_policy() {
     rc=$?
     [ "$rc" != 0 ] && grep -q "$typo" "$out/apt-install.txt" &&
         grep -q "then run 'update-initramfs -u -k .*'dpkg --configure -a'" "$out/apt-install.txt"
-    verdict "a policy typo fails the install at the initramfs trigger, naming the file and what to run" \
-        "exit $rc: $(grep -m1 -F "$typo" "$out/apt-install.txt" | cut -c1-160)" $?
+    verdict $? "a policy typo fails the install at the initramfs trigger, naming the file and what to run" \
+        "exit $rc: $(grep -m1 -F "$typo" "$out/apt-install.txt" | cut -c1-160)"
     rm -f "$typo"
     dpkg --configure -a >"$out/dpkg-configure-a.txt" 2>&1
     rc=$?
@@ -132,14 +132,14 @@ guest_prepare() {
     local k=$1
     cp "$repo_mnt/guest/guest-initrd-$k.img" "$lib/" 2>/dev/null &&
         sed -e "s/@KVER@/$k/g" -e "s|@LIB@|$lib|g" "$repo_mnt/guest/xa-guest.cfg.in" >"$guest_cfg"
-    verdict "PV test guest for kernel $k from the repository disk" "$guest_cfg" $?
+    verdict $? "PV test guest for kernel $k from the repository disk" "$guest_cfg"
 }
 # The boot went through GRUB's Xen entry: Xen is there and the dom0 line is 20_linux_xen's.
 check_xen_booted() {
     local hv
     hv=$(cat /sys/hypervisor/type 2>/dev/null)
     [ "$hv" = xen ] && grep -q 'console=hvc0' /proc/cmdline
-    verdict "booted Xen (GRUB's default entry)" "hypervisor '${hv:-none}', cmdline: $(cut -c1-120 /proc/cmdline)" $?
+    verdict $? "booted Xen (GRUB's default entry)" "hypervisor '${hv:-none}', cmdline: $(cut -c1-120 /proc/cmdline)"
     timeout 60 xl info >"$out/xl-info.txt" 2>&1
     pass_if "xl info answers" "$(grep -E '^xen_version' "$out/xl-info.txt" | tr -s ' ')" \
         grep -q '^xen_version' "$out/xl-info.txt"
@@ -187,20 +187,20 @@ EOF
     lsinitramfs "/boot/initrd.img-$kver" >"$out/lsinitramfs-installed.txt" 2>&1
     grep -qx 'usr/sbin/xen-autoload' "$out/lsinitramfs-installed.txt" &&
         grep -q 'scripts/init-top/00-xen-autoload' "$out/lsinitramfs-installed.txt"
-    verdict "initramfs holds our hook (usr/sbin/xen-autoload, init-top/00-xen-autoload)" "$kver" $?
+    verdict $? "initramfs holds our hook (usr/sbin/xen-autoload, init-top/00-xen-autoload)" "$kver"
     local cfg=/boot/grub/grub.cfg
     cp "$cfg" "$out/grub-installed.cfg"
     grep -qE "^[[:space:]]*multiboot2? .*/xen-[^ ]+ .*dom0_mem=1024M" "$cfg" &&
         grep -qE "^[[:space:]]*module2? .*/vmlinuz-$kver .*console=hvc0" "$cfg"
-    verdict "grub.cfg has Xen entries (multiboot2 xen, dom0 console=hvc0, dom0_mem)" \
-        "$(grep -c "menuentry '.*with Xen hypervisor" "$cfg") Xen menu entries" $?
+    verdict $? "grub.cfg has Xen entries (multiboot2 xen, dom0 console=hvc0, dom0_mem)" \
+        "$(grep -c "menuentry '.*with Xen hypervisor" "$cfg") Xen menu entries"
     pass_if "GRUB's default entry is Xen (xen-hypervisor-common's grub.d/xen.cfg)" \
         "$(grep -m1 -E '^[[:space:]]*set default="[^$]' "$cfg")" grep -qE '^[[:space:]]*set default="Debian GNU/Linux, with Xen hypervisor"' "$cfg"
     local st
     st=$(unit_state)
     systemctl -q is-enabled xen-autoload.service && grep -q 'ConditionResult=no' <<<"$st"
-    verdict "xen-autoload.service enabled, skipped on a native boot" \
-        "$(systemctl is-enabled xen-autoload.service 2>&1); $st" $?
+    verdict $? "xen-autoload.service enabled, skipped on a native boot" \
+        "$(systemctl is-enabled xen-autoload.service 2>&1); $st"
     check_clean
     echo installed >"$lib/phase"
 }
@@ -248,18 +248,18 @@ upgrade() {
     pid1=$(unit_prop MainPID) ts1=$(unit_prop ExecMainStartTimestamp)
     ver1=$(xen-autoload --version 2>&1)
     [ "$pid1" != 0 ] && [ "$pid1" != "$pid0" ] && [ "$ts1" != "$ts0" ] && [ "$(unit_prop ActiveState)" = active ]
-    verdict "xen-autoload.service restarted by the package (new MainPID and ExecMainStartTimestamp)" \
-        "pid $pid0 -> $pid1, '$ts0' -> '$ts1', $(unit_prop ActiveState)" $?
+    verdict $? "xen-autoload.service restarted by the package (new MainPID and ExecMainStartTimestamp)" \
+        "pid $pid0 -> $pid1, '$ts0' -> '$ts1', $(unit_prop ActiveState)"
     exe=$(readlink "/proc/$pid1/exe" 2>/dev/null)
     [ "$ver1" = "xen-autoload ${V2_UPSTREAM:-}" ] && [ "$exe" = /usr/sbin/xen-autoload ]
-    verdict "the new build is what runs (--version, /proc/PID/exe)" "'$ver0' -> '$ver1', exe $exe" $?
+    verdict $? "the new build is what runs (--version, /proc/PID/exe)" "'$ver0' -> '$ver1', exe $exe"
     grep -E 'remove' "$out/uevents-upgrade.txt" >"$out/uevents-remove.txt"
     cp /proc/modules "$out/modules-after-upgrade.txt"
     local gone m
     gone=$(for m in "${dom0_modules[@]}"; do grep -q "^$m " "$out/modules-after-upgrade.txt" || echo "$m"; done | tr '\n' ' ')
     [ ! -s "$out/uevents-remove.txt" ] && [ -z "$gone" ]
-    verdict "no backend unloaded during the upgrade (no module remove uevent)" \
-        "$(head -n 2 "$out/uevents-remove.txt" | tr '\n' ' ')${gone:+ gone: $gone}" $?
+    verdict $? "no backend unloaded during the upgrade (no module remove uevent)" \
+        "$(head -n 2 "$out/uevents-remove.txt" | tr '\n' ' ')${gone:+ gone: $gone}"
     journalctl -p err --since "@$t0" -o short-monotonic --no-pager >"$out/journal-err-upgrade.txt" 2>&1
     grep -v '^-- ' "$out/journal-err-upgrade.txt" >"$out/journal-err-upgrade.lines" || true
     pass_if "nothing at error level in the journal during the upgrade" \

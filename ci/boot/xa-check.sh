@@ -199,7 +199,7 @@ check_pci_hide() {
     line=$(journalctl -b -o cat --no-pager SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=kernel \
         2>/dev/null | grep -m1 -F "$rule: hidden: bound to pciback")
     [ -n "$rule" ] && [ -n "$line" ]
-    verdict "journal: the initramfs's load hid the e1000" "$(cut -c1-200 <<<"$line")" $?
+    verdict $? "journal: the initramfs's load hid the e1000" "$(cut -c1-200 <<<"$line")"
     drv=$(pci_driver "$param")
     pass_if "xen-pciback.hide= device bound to pciback (xen-pciback loaded before coldplug)" \
         "${param:-no xa.pci-param=}: $drv" [ "$drv" = pciback ]

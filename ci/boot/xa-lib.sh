@@ -45,8 +45,16 @@ pass_if() {
     if "$@"; then check "$name" pass "$detail"; else check "$name" fail "$detail"; fi
 }
 # Wall clock in microseconds without forking (bash 5 EPOCHREALTIME).
-# verdict NAME DETAIL STATUS: pass when STATUS (of a compound test just run, "$?") is 0.
-verdict() { if [ "$3" = 0 ]; then check "$1" pass "$2"; else check "$1" fail "$2"; fi; }
+# verdict STATUS NAME DETAIL: pass when STATUS is 0. Called as `verdict $? NAME DETAIL`
+# right after a compound test: $? must come first, because a command substitution in
+# DETAIL, expanded before any later argument, resets it (a check that could never fail).
+verdict() {
+    case $1 in
+        '' | *[!0-9]*) check "$2" fail "verdict: status '$1' is not a number (a caller's bug)" ;;
+        0) check "$2" pass "$3" ;;
+        *) check "$2" fail "$3" ;;
+    esac
+}
 now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 
 # The in-kernel and unit state settles before we look: our unit must have finished, and

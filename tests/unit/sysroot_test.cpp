@@ -123,5 +123,20 @@ TEST_P(SysRootConfined, WriteIsConfinedAndOnlyToRegularFiles) {
 
 INSTANTIATE_TEST_SUITE_P(OpenAt2AndWalk, SysRootConfined, ::testing::Bool());
 
+// A real sysfs attribute: its st_size is a page (4096), its content a few bytes. The cap
+// applies to the content (a survey of /sys/bus/pci/devices/*/class read nothing when it
+// was judged by st_size: seen in a dom0 boot).
+TEST(SysRootLive, SysfsAttributeIsJudgedByItsContentNotItsStatSize) {
+    const char* rel = "sys/devices/system/cpu/online";
+    struct stat st {};
+    if (::stat((std::string("/") + rel).c_str(), &st) != 0)
+        GTEST_SKIP() << "/" << rel << " missing: no sysfs mounted here";
+    ASSERT_GT(st.st_size, 16) << "sysfs no longer reports a page size for attributes";
+    const ReadResult r = SysRoot("/").read(rel, 16);
+    ASSERT_TRUE(r.ok()) << r.why();
+    EXPECT_LT(r.data.size(), 16U);
+    EXPECT_EQ(r.data.back(), '\n');
+}
+
 }  // namespace
 }  // namespace xa

@@ -1,0 +1,50 @@
+#!/bin/bash
+# The in-image check library (ci/boot/xa-lib.sh) decides pass or fail: verdict takes the
+# status first, so a command substitution in its detail cannot reset it (it did, when the
+# status came last: eleven checks of stage admin and one of stage boot could never fail).
+# Also: every caller in ci/ passes the status first. No root, no VM.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# shellcheck source-path=SCRIPTDIR source=../../ci/boot/xa-lib.sh
+. "$top/ci/boot/xa-lib.sh"
+# shellcheck disable=SC2317 # called by check()
+say() { :; }  # no console here
+fails=0
+expect() {  # expect NAME RESULT: the recorded result of check NAME
+    local got
+    got=$(jq -r --arg n "$1" 'select(.name == $n) | .result' "$out/results.jsonl")
+    if [ "$got" != "$2" ]; then
+        echo "FAIL: check '$1' recorded '${got:-nothing}', expected '$2'" >&2
+        fails=$((fails + 1))
+    fi
+}
+
+set +e
+false
+verdict $? "failed test, detail from a command" "$(true)"
+true
+verdict $? "passed test, detail from a failing command" "$(false)"
+empty='' some=x
+[ -n "$empty" ] && [ -n "$some" ]
+verdict $? "failed compound test" "$(printf '%s' "$some")"
+verdict "" "no status" "x"
+verdict "exit 1" "a detail where the status belongs" "x"
+set -e
+expect "failed test, detail from a command" fail
+expect "passed test, detail from a failing command" pass
+expect "failed compound test" fail
+expect "no status" fail
+expect "a detail where the status belongs" fail
+
+# Every call in the in-image scripts: `verdict $? ...` (or a saved status), never `... $?`
+# at the end of the call.
+bad=$(grep -rnE '^[[:space:]]*verdict ' "$top/ci" | grep -vE 'verdict (\$\?|"\$[a-z_]+") ' || true)
+if [ -n "$bad" ]; then
+    echo "FAIL: verdict calls without the status first:" >&2
+    echo "$bad" >&2
+    fails=$((fails + 1))
+fi
+[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks)"
+exit $((fails > 0))
