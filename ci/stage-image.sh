@@ -252,7 +252,9 @@ if [ "$initramfs" = dracut ]; then
         '/xen-netback\.ko' '/xen-blkback\.ko' '/xen-pciback\.ko'; do
         grep -qE "$f" "$img/lsinitrd.txt" || missing+=("$f")
     done
-    grep -qE '^Version: dracut' "$img/lsinitrd.txt" || missing+=("lsinitrd's 'Version: dracut-...'")
+    # lsinitrd's header lists the dracut modules the image was made with.
+    sed -n '/^dracut modules:$/,/^=*$/p' "$img/lsinitrd.txt" | grep -qx xen-autoload ||
+        missing+=("xen-autoload among lsinitrd's 'dracut modules:'")
     if [ ${#missing[@]} -gt 0 ]; then
         xa_check "$stage" "initramfs made by dracut with xen-autoload's hook and the backends" fail \
             "missing: ${missing[*]:-none}; see $img/lsinitrd.txt"
