@@ -160,8 +160,9 @@ bool write_step(const SysRoot& root, const SysfsWrite& write, PciHideResult& r,
     // xen-autoload.service sees /sys read-only (ProtectKernelTunables=): devices are hidden
     // by the initramfs's load, so a rule the initramfs does not hold yet needs a new image.
     if (err == EROFS)
-        r.message += "; rules are applied from the initramfs: run 'update-initramfs -u' (or "
-                     "'dracut -f') and reboot";
+        r.message +=
+            "; rules are applied from the initramfs: run 'update-initramfs -u' (or "
+            "'dracut -f') and reboot";
     return false;
 }
 
