@@ -20,16 +20,19 @@ std::string tree_root() { return std::string(XA_MODULE_TREE) + "/root"; }
 class LoadWithShim : public ::testing::Test {
   protected:
     test::CliResult load(const std::string& errnos) {
+        return test::run_cli({"load", "--json", "--root", tree_root(), "--role", "dom0",
+                              "--vendor-dir", std::string(XA_SOURCE_DIR) + "/config", "--deny-file",
+                              tmp.path() + "/deny.conf", "--jobs", "2"},
+                             shim_env(errnos));
+    }
+    // The environment of a load through the insertion shim: XA_SHIM_ERRNO as given, the log of
+    // insertions in tmp, and sanitizer builds told that the shim comes before their runtime.
+    std::vector<std::pair<std::string, std::string>> shim_env(const std::string& errnos) const {
         const std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-        return test::run_cli(
-            {"load", "--json", "--root", tree_root(), "--role", "dom0", "--vendor-dir",
-             std::string(XA_SOURCE_DIR) + "/config", "--deny-file", tmp.path() + "/deny.conf",
-             "--jobs", "2"},
-            {{"LD_PRELOAD", XA_INSERT_SHIM},
-             {"XA_SHIM_ERRNO", errnos},
-             {"XA_SHIM_LOG", tmp.path() + "/inserted"},
-             // The shim comes before a sanitizer runtime in the list.
-             {"ASAN_OPTIONS", asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0"}});
+        return {{"LD_PRELOAD", XA_INSERT_SHIM},
+                {"XA_SHIM_ERRNO", errnos},
+                {"XA_SHIM_LOG", tmp.path() + "/inserted"},
+                {"ASAN_OPTIONS", asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0"}};
     }
     std::string inserted() const { return test::read_file(tmp.path() + "/inserted"); }
     static std::string result_of(const nlohmann::json& j, const std::string& requested) {
@@ -132,7 +135,7 @@ TEST_F(LoadWithShim, PcibackHideBindsTheDeviceAfterInsertingXenPciback) {
     const auto r =
         test::run_cli({"load", "--json", "--root", root, "--role", "dom0", "--vendor-dir", vendor,
                        "--deny-file", tmp.path() + "/deny.conf", "--jobs", "2"},
-                      {{"LD_PRELOAD", XA_INSERT_SHIM}, {"XA_SHIM_LOG", tmp.path() + "/inserted"}});
+                      shim_env(""));
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(result_of(j, "xen-pciback"), "loaded") << r.out;
