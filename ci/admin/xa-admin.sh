@@ -190,8 +190,8 @@ EOF
     verdict $? "initramfs holds our hook (usr/sbin/xen-autoload, init-top/00-xen-autoload)" "$kver"
     local cfg=/boot/grub/grub.cfg
     cp "$cfg" "$out/grub-installed.cfg"
-    grep -qE "^[[:space:]]*multiboot2? .*/xen-[^ ]+ .*dom0_mem=1024M" "$cfg" &&
-        grep -qE "^[[:space:]]*module2? .*/vmlinuz-$kver .*console=hvc0" "$cfg"
+    grep -qE "^[[:space:]]*multiboot2?[[:space:]]+.*/xen-[^ ]+ .*dom0_mem=1024M" "$cfg" &&
+        grep -qE "^[[:space:]]*module2?[[:space:]]+.*/vmlinuz-$kver .*console=hvc0" "$cfg"
     verdict $? "grub.cfg has Xen entries (multiboot2 xen, dom0 console=hvc0, dom0_mem)" \
         "$(grep -c "menuentry '.*with Xen hypervisor" "$cfg") Xen menu entries"
     pass_if "GRUB's default entry is Xen (xen-hypervisor-common's grub.d/xen.cfg)" \
