@@ -2,7 +2,7 @@
 # The in-image check library (ci/boot/xa-lib.sh) decides pass or fail: verdict takes the
 # status first, so a command substitution in its detail cannot reset it (it did, when the
 # status came last: eleven checks of stage admin and one of stage boot could never fail).
-# Also: every caller in ci/ passes the status first. No root, no VM.
+# Also: every caller in ci/ passes the status first, and shutdown_domain. No root, no VM.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
@@ -38,6 +38,29 @@ expect "failed compound test" fail
 expect "no status" fail
 expect "a detail where the status belongs" fail
 
+# shutdown_domain: the domain's absence decides, not xl's status (a fake xl: its shutdown
+# fails as libxl's did in a loaded run; XL_DOMID_RC says whether the domain still exists).
+mkdir -p "$out/bin"
+# shellcheck disable=SC2016 # the fake xl's own $1 and variables
+printf '%s\n' '#!/bin/sh' 'case $1 in' \
+    'shutdown) echo "guest did not acknowledge control request: -3"; exit 1 ;;' \
+    'domid) exit "${XL_DOMID_RC:-1}" ;;' 'esac' >"$out/bin/xl"
+chmod +x "$out/bin/xl"
+set +e
+how=$(PATH=$out/bin:$PATH XL_DOMID_RC=1 shutdown_domain xa-guest "$out/xl.log")
+rc_gone=$?
+how_stuck=$(PATH=$out/bin:$PATH XL_DOMID_RC=0 XA_SHUTDOWN_GRACE=1 shutdown_domain xa-guest "$out/xl.log")
+rc_stuck=$?
+set -e
+if [ "$rc_gone" != 0 ] || [[ $how != *"(gone; xl said: guest did not acknowledge"* ]]; then
+    echo "FAIL: a domain gone after xl's failure: exit $rc_gone, '$how'" >&2
+    fails=$((fails + 1))
+fi
+if [ "$rc_stuck" = 0 ] || [[ $how_stuck != "still running: "* ]]; then
+    echo "FAIL: a domain still there: exit $rc_stuck, '$how_stuck'" >&2
+    fails=$((fails + 1))
+fi
+
 # Every call in the in-image scripts: `verdict $? ...` (or a saved status), never `... $?`
 # at the end of the call.
 bad=$(grep -rnE '^[[:space:]]*verdict ' "$top/ci" | grep -vE 'verdict (\$\?|"\$[a-z_]+") ' || true)
@@ -46,5 +69,5 @@ if [ -n "$bad" ]; then
     echo "$bad" >&2
     fails=$((fails + 1))
 fi
-[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks)"
+[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks); shutdown_domain judges by the domain"
 exit $((fails > 0))
