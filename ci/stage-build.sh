@@ -66,7 +66,8 @@ step tsan-loader tsan
 
 # 4. Fuzzers (clang, libFuzzer + ASan/UBSan): every target in fuzz/CMakeLists.txt, 10 s
 # each by default from its seed corpus (fuzz/corpus/NAME) and the corpus the runs before
-# grew ($XA_OUT/fuzz-corpus/NAME).
+# grew ($XA_OUT/fuzz-corpus/NAME). $jobs targets at a time (each is one process); each
+# one's output goes to the step's log after it ends.
 fuzz_targets=(policy sysfs uevent kconfig modalias json)
 fuzz() {
     cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_WERROR=ON -DBUILD_TESTING=OFF \
@@ -74,13 +75,25 @@ fuzz() {
         -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
         nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" \
             --target "${fuzz_targets[@]/#/fuzz_}" || return 1
-    local t corpus
+    local t p corpus rc=0 i=0
+    local -a running=()
     for t in "${fuzz_targets[@]}"; do
         corpus=$XA_OUT/fuzz-corpus/$t
         mkdir -p "$corpus"
         "$XA_OUT/build-fuzz/fuzz/fuzz_$t" -max_total_time="${XA_FUZZ_SECONDS:-10}" -timeout=10 \
-            "$corpus" "$XA_TOP/fuzz/corpus/$t" || return 1
+            "$corpus" "$XA_TOP/fuzz/corpus/$t" >"$logs/fuzz-$t.log" 2>&1 &
+        running+=($!)
+        i=$((i + 1))
+        if [ ${#running[@]} -ge "$jobs" ] || [ "$i" -eq ${#fuzz_targets[@]} ]; then
+            for p in "${running[@]}"; do wait "$p" || rc=1; done
+            running=()
+        fi
     done
+    for t in "${fuzz_targets[@]}"; do
+        echo "== fuzz_$t"
+        cat "$logs/fuzz-$t.log"
+    done
+    return "$rc"
 }
 step fuzz fuzz
 

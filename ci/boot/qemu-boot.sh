@@ -50,7 +50,11 @@ mkdir -p "$results"
 # The result disk starts as zeros, so an unwritten disk reads as an empty archive.
 truncate -s 64M "$result"
 
-common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -display none -monitor none -no-reboot
+# -nodefaults: none of the pc machine's default floppy, CD-ROM, VGA and parallel port, whose
+# drivers (floppy, sr_mod, bochs/drm with its frame-buffer console, parport) every boot
+# loaded and probed under TCG for nothing: a dom0 reached its checks 14 s sooner (128 -> 114 s,
+# side by side in one run, 2026-12-06).
+common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -nodefaults -display none -monitor none -no-reboot
     -nic none -serial "file:$console"
     -drive "file=$img/root.img,if=virtio,format=raw,snapshot=on"
     -drive "file=$result,if=virtio,format=raw" "${devices[@]}")
