@@ -39,6 +39,21 @@ TEST(PolicyParse, ShippedDefaultMatchesTheIssue) {
     EXPECT_EQ(effective_role(Role::domU, p), Role::domU);
 }
 
+// The shipped file must not set driver-domain: read after an admin's drop-in named before
+// "default.conf" (50-driver-domain.conf, as the deny boot's driver domain has it), its
+// "driver-domain no" turned the admin's "yes" off, and the domain loaded no backend.
+TEST(PolicyFiles, DriverDomainDropInOfAnyNameWinsOverTheShippedDefault) {
+    for (const char* name : {"50-driver-domain.conf", "a.conf", "local.conf", "zz.conf"}) {
+        test::TempDir root;
+        root.write(std::string("etc/xen-autoload/") + name, "driver-domain yes\n");
+        const Policy p = load_policy(
+            SysRoot(root.path()),
+            {{"/etc/xen-autoload", "/run/xen-autoload"}, std::string(XA_SOURCE_DIR) + "/config"});
+        EXPECT_TRUE(p.driver_domain) << name;
+        EXPECT_EQ(effective_role(Role::domU, p), Role::driver_domain) << name;
+    }
+}
+
 TEST(PolicyParse, DirectivesCommentsAndDriverDomain) {
     Policy p;
     parse_policy(
