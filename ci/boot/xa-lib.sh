@@ -106,7 +106,7 @@ dom0_modules=(xen_netback xen_blkback xen_evtchn xen_gntdev xen_gntalloc xen_pri
 
 # Every xenstore and xl call once the guest exists has a deadline: a xenstored that stops
 # answering must turn into failed checks and a saved journal, not a hung unit.
-xs_read() { timeout 10 xenstore-read "$1" 2>/dev/null; }
+xs_read() { timeout -k 5 10 xenstore-read "$1" 2>/dev/null; }
 
 # guest_setup: the bridge and a fresh 16 MB disk of the PV guest; prints its xl config
 # ($guest_cfg: the guest boots the running dom0 kernel).
@@ -142,16 +142,40 @@ shutdown_domain() {
     echo "$((($(now_us) - t0) / 1000)) ms (gone; xl said: $(tail -n 1 "$log"))"
 }
 
-# run_guest [PREFIX]: the PV guest: one vif on a bridge, one 16 MB file-backed vbd; both
-# must reach Connected (XenbusStateConnected = 4) on the frontend and the backend side, then
-# it shuts down. PREFIX goes in front of every check and file name (a second guest of the
-# same boot: "after the upgrade: ").
+# console_log NAME FILE SECONDS [PREFIX]: copy domain NAME's console to FILE, in the
+# background, for at most SECONDS; prints the reader's pid (kill it when done). Its stdin is
+# a FIFO opened read-write, which never reads end-of-file: xl console ends at end-of-file on
+# its stdin, so with </dev/null it copied only what xenconsoled had buffered when it
+# started. With PREFIX, every line also goes to this domain's console with PREFIX in front
+# (the serial log then shows that domain's boot even when this script never returns).
+console_log() {
+    local fifo=$lib/console-stdin
+    [ -p "$fifo" ] || mkfifo "$fifo"
+    if [ -n "${4:-}" ]; then
+        timeout "$3" xl console "$1" <>"$fifo" 2>&1 |
+            tee "$2" | sed -u "s/^/$4/" >/dev/console 2>&1 &
+    else
+        timeout "$3" xl console "$1" <>"$fifo" >"$2" 2>&1 &
+    fi
+    echo $!
+}
+
+# run_guest [PREFIX [VIF_BACKEND]]: the PV guest: one vif on a bridge, one 16 MB file-backed
+# vbd; both must reach Connected (XenbusStateConnected = 4) on the frontend and the backend
+# side, then it shuts down. PREFIX goes in front of every check and file name (a second
+# guest of the same boot: "after the upgrade: "). VIF_BACKEND: the domain (name) that
+# serves the vif instead of this one (xl's backend=, a driver domain), with its own bridge.
 run_guest() {
-    local p=${1:-} f
-    local domid t0 deadline vif_f vif_b vbd_f vbd_b cfg
+    local p=${1:-} vif_dom=${2:-} f
+    local domid t0 deadline vif_f vif_b vbd_f vbd_b cfg vif_backend_id=0
     f=${p%%:*}
     f=${f// /-}${p:+-}
     cfg=$(guest_setup)
+    if [ -n "$vif_dom" ] && [ -f "$cfg" ]; then
+        vif_backend_id=$(timeout 30 xl domid "$vif_dom" 2>/dev/null)
+        sed "s/^vif = \[ \"/vif = [ \"backend=$vif_dom,/" "$cfg" >"$out/${f}guest.cfg"
+        cfg=$out/${f}guest.cfg
+    fi
 
     t0=$(now_us)
     if [ ! -f "$cfg" ]; then
@@ -166,14 +190,13 @@ run_guest() {
     metric "${f}guest-create-ms" $((($(now_us) - t0) / 1000)) ms
     domid=$(timeout 30 xl domid xa-guest 2>/dev/null)
     check "${p}PV guest created (xl create)" pass "domid $domid"
-    # Keep the guest's console for the record (xenconsoled holds it; read it until shutdown).
-    timeout 300 xl console xa-guest </dev/null >"$out/${f}guest-console.txt" 2>&1 &
-    local console_pid=$!
+    local console_pid
+    console_pid=$(console_log xa-guest "$out/${f}guest-console.txt" 300)
 
     deadline=$((SECONDS + 120))
     while :; do
         vif_f=$(xs_read "/local/domain/$domid/device/vif/0/state")
-        vif_b=$(xs_read "/local/domain/0/backend/vif/$domid/0/state")
+        vif_b=$(xs_read "/local/domain/$vif_backend_id/backend/vif/$domid/0/state")
         vbd_f=$(xs_read "/local/domain/$domid/device/vbd/51712/state")
         vbd_b=$(xs_read "/local/domain/0/backend/vbd/$domid/51712/state")
         [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] && break
@@ -187,6 +210,8 @@ run_guest() {
     timeout 30 xl network-list xa-guest >"$out/${f}xl-network-list.txt" 2>&1
     timeout 30 xl block-list xa-guest >"$out/${f}xl-block-list.txt" 2>&1
     timeout 30 xenstore-ls -f "/local/domain/0/backend" >"$out/${f}xenstore-backend.txt" 2>&1
+    [ "$vif_backend_id" = 0 ] || timeout 30 xenstore-ls -f "/local/domain/$vif_backend_id/backend" \
+        >>"$out/${f}xenstore-backend.txt" 2>&1
     pass_if "${p}guest vif Connected (frontend and backend state 4)" \
         "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
     pass_if "${p}guest vbd Connected (frontend and backend state 4)" \
@@ -313,13 +338,14 @@ check_ordering() {
         [ -z "$chain" ]
 }
 
-# no unit failed, nothing at error level from us: the last checks of every Xen boot.
+# check_clean [PREFIX]: no unit failed, nothing at error level from us: the last checks of
+# every boot (PREFIX before their names: another domain's, "driver domain: ").
 check_clean() {
-    local failed errs
+    local p=${1:-} failed errs
     failed=$(failed_units)
-    pass_if "no unit failed" "${failed:-none}" [ -z "$failed" ]
+    pass_if "${p}no unit failed" "${failed:-none}" [ -z "$failed" ]
     errs=$(our_errors)
-    pass_if "no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
+    pass_if "${p}no error from xen-autoload in the journal" "$(head -n 2 <<<"$errs" | cut -c1-200)" \
         [ -z "$errs" ]
 }
 
