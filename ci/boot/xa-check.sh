@@ -290,7 +290,7 @@ driver_domain() {
 # result disk here: the records go to xenstore (data/ is the domain's own), and the domain
 # stays up to serve the test guest's vif until the dom0 shuts it down.
 check_driver_domain_guest() {
-    local det st m line rc n=0
+    local det st m line detail n=0
     xen-autoload detect --json >"$out/detect.json" 2>&1
     det=$(jq -r '"\(.hypervisor) \(.role) \(.guest_type) driver_domain=\(.driver_domain)"' \
         "$out/detect.json" 2>/dev/null)
@@ -315,12 +315,10 @@ check_driver_domain_guest() {
     cp /proc/modules "$out/modules.txt"
     for m in xen_netback xen_blkback; do
         line=$(grep -m1 -E "^${m//_/-}: loaded( as $m)?$" "$out/unit-journal.txt")
+        detail="${line:-none in the journal of the unit: $(head -n 3 "$out/unit-journal.txt" |
+            tr '\n' ' ' | cut -c1-200)}; $(grep -c '^xen' "$out/modules.txt") xen modules"
         [ -n "$line" ] && grep -q "^$m " "$out/modules.txt"
-        rc=$?
-        [ -n "$line" ] || line="none in the journal of the unit: $(head -n 3 "$out/unit-journal.txt" |
-            tr '\n' ' ' | cut -c1-200)"
-        verdict $rc "driver domain: xen-autoload.service loaded $m (driver-domain role)" \
-            "$line; $(grep -c '^xen' "$out/modules.txt") xen modules"
+        verdict $? "driver domain: xen-autoload.service loaded $m (driver-domain role)" "$detail"
     done
     # The parameter is not in sysfs; without it the module says so in the kernel log.
     line=$(dmesg | grep -m1 'xen_privcmd: No target domain found')
