@@ -65,7 +65,7 @@ common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -nodefaults -display none -m
 # The CPU under Xen (-C): max,-smap by default (SMAP under TCG crashes a PV dom0 at its first
 # instruction). A PV domU running a full Debian (the deny boot's driver domain) does not
 # survive max here: its processes died of heap corruption (systemd, udevd, mount segfaulting
-# in glibc's malloc) within a minute, in 6 of 6 boots, also without AVX, FSGSBASE or PCID,
+# in glibc's malloc) within a minute, in 8 of 9 boots, also without AVX, FSGSBASE or PCID,
 # or with Xen's bootscrub=1; with qemu64,+svm (as Xen's own CI runs under TCG) it boots to
 # multi-user and serves backends (2026-12-06). The dom0 and the busybox guest never showed it.
 if [ "$kind" = xen ]; then

@@ -340,6 +340,7 @@ check_ordering() {
 
 # check_clean [PREFIX]: no unit failed, nothing at error level from us: the last checks of
 # every boot (PREFIX before their names: another domain's, "driver domain: ").
+# shellcheck disable=SC2120 # PREFIX is optional
 check_clean() {
     local p=${1:-} failed errs
     failed=$(failed_units)
