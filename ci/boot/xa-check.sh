@@ -307,7 +307,7 @@ check_driver_domain_guest() {
     # under TCG: wait for both (60 s at most), then judge.
     local until=$((SECONDS + 60))
     while :; do
-        journalctl -b -o cat --no-pager _SYSTEMD_UNIT=xen-autoload.service >"$out/unit-journal.txt" 2>&1
+        unit_journal cat >"$out/unit-journal.txt" 2>&1
         [ "$(grep -cE '^xen-(netback|blkback): ' "$out/unit-journal.txt")" -lt 2 ] || break
         [ $SECONDS -lt $until ] || break
         sleep 2
@@ -415,8 +415,7 @@ check_deny_stale() {
         >"$out/journal-initramfs.txt" 2>&1
     line=$(grep -m1 -E '^xen-netback: loaded( as xen_netback)?$' "$out/journal-initramfs.txt")
     pass_if "the initramfs loaded xen_netback (its older policy allows it)" "$line" [ -n "$line" ]
-    journalctl -b -o cat --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
-        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
+    unit_journal cat >"$out/journal-xen-autoload.txt" 2>&1
     line=$(grep -m1 -E '^xen_netback: denied by .*update-initramfs -u.*; unloaded$' \
         "$out/journal-xen-autoload.txt")
     pass_if "xen-autoload.service unloaded xen_netback and named update-initramfs -u" \

@@ -147,13 +147,14 @@ shutdown_domain() {
 # a FIFO opened read-write, which never reads end-of-file: xl console ends at end-of-file on
 # its stdin, so with </dev/null it copied only what xenconsoled had buffered when it
 # started. With PREFIX, every line also goes to this domain's console with PREFIX in front
-# (the serial log then shows that domain's boot even when this script never returns).
+# (the serial log then shows that domain's boot even when this script never returns), its
+# markers in lower case (xa-check ...): the host reads only this domain's XA- markers.
 console_log() {
     local fifo=$lib/console-stdin
     [ -p "$fifo" ] || mkfifo "$fifo"
     if [ -n "${4:-}" ]; then
         timeout "$3" xl console "$1" <>"$fifo" 2>&1 |
-            tee "$2" | sed -u "s/^/$4/" >/dev/console 2>&1 &
+            tee "$2" | sed -u -e 's/XA-\([A-Z]\)/xa-\1/g' -e "s/^/$4/" >/dev/console 2>&1 &
     else
         timeout "$3" xl console "$1" <>"$fifo" >"$2" 2>&1 &
     fi
@@ -236,6 +237,16 @@ run_guest() {
         [ "$seen" = "XA-GUEST-RESULT blk=ok net=ok kernel=$(uname -r)" ]
 }
 
+# unit_journal FORMAT: our unit's lines of this boot (journalctl -o FORMAT). The daemon's
+# forked children log through the journal's native protocol and exit at once: journald then
+# often cannot look up their cgroup, and the line lacks _SYSTEMD_UNIT (seen on trixie with 1
+# CPU, and in the driver domain). Those lines still carry our identifier and
+# _TRANSPORT=journal (the initramfs' kmsg lines do not).
+unit_journal() {
+    journalctl -b -o "$1" --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
+        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal
+}
+
 # Errors logged by us: our unit, and anything logged under our name (udev helper, initramfs).
 our_errors() {
     journalctl -b -p err -o short-monotonic --no-pager \
@@ -260,12 +271,7 @@ dom0_checks() {
     domains=$(tail -n +2 "$out/xl-list-before-guest.txt" | grep -c .)
     pass_if "no guest existed at the module snapshot (xl list)" "$domains domain(s)" \
         [ "$domains" = 1 ]
-    # Our unit's lines. The daemon's forked children log through the journal's native
-    # protocol and exit at once: journald then often cannot look up their cgroup, and the
-    # line lacks _SYSTEMD_UNIT (seen on trixie with 1 CPU). Those lines still carry our
-    # identifier and _TRANSPORT=journal (the initramfs' kmsg lines do not).
-    journalctl -b -o short-monotonic --no-pager _SYSTEMD_UNIT=xen-autoload.service + \
-        SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal >"$out/journal-xen-autoload.txt" 2>&1
+    unit_journal short-monotonic >"$out/journal-xen-autoload.txt" 2>&1
 
     xen-autoload detect --json >"$out/detect.json" 2>"$out/detect.err"
     local rc=$? det
