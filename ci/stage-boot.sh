@@ -153,8 +153,13 @@ boot_once() {
         *) xa_die "stage boot: '$boot': unknown target '$target' (none, xakernel, trixie, dracut)" ;;
     esac
     # The deny boot's driver domain boots its own copy of the same root (snapshot=on), on a
-    # CPU model with which a PV domU's user space survives TCG (qemu-boot.sh).
-    [ "$mode" != deny ] || qemu+=(-x "$img/root.img" -C "qemu64,+svm")
+    # CPU model with which a PV domU's user space survives TCG (qemu-boot.sh), and needs
+    # more time.
+    local deadline=600
+    if [ "$mode" = deny ]; then
+        qemu+=(-x "$img/root.img" -C "qemu64,+svm")
+        deadline=900
+    fi
     stage=$stage${target:+-$target}
     name=$stage
     echo "$stage" >>"$dir/stages-run"
@@ -177,8 +182,6 @@ boot_once() {
     fi
     xa_check "$stage" "image present" pass "$img, kernel $kver"
 
-    local deadline=600
-    [ "$mode" != deny ] || deadline=900
     xa_say "boot: $name: booting ($kind, xa.mode=$mode, kernel $kver, $cpus CPU(s), deadline $deadline s)"
     local rc=0
     XA_BOOT_DEADLINE=$deadline "$here/boot/qemu-boot.sh" -k "$kdir" -c "$cpus" "${qemu[@]}" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \

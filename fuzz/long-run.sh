@@ -3,8 +3,9 @@
 # ci/stage-build.sh): every libFuzzer target in fuzz/CMakeLists.txt, built with clang and
 # ASan+UBSan, for RUNS executions each (default 10 million), JOBS targets at a time (default
 # the CPU count), each for at most SECONDS (-t, default no limit: a run cut short says how
-# many executions it made, never that it reached RUNS). Each starts from its seeds (fuzz/corpus/NAME) and the corpus the runs
-# before grew (OUT/corpus/NAME, kept between runs). One line per target:
+# many executions it made, never that it reached RUNS). Each starts from its seeds
+# (fuzz/corpus/NAME) and the corpus the runs before grew (OUT/corpus/NAME, kept between
+# runs). One line per target:
 #   TARGET  EXECUTIONS  SECONDS  EXEC/S  CORPUS-SIZE  crashes=N
 # and OUT/long-run.txt holds the same, OUT/TARGET.log the fuzzer's own output. A crash,
 # leak, sanitizer report or timeout (-timeout=10 per input) leaves its input in

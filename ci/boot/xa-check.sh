@@ -265,7 +265,6 @@ driver_domain() {
     metric driver-domain-reported-ms $((($(now_us) - t0) / 1000)) "ms from xl create"
     pass_if "driver domain: reported its checks through xenstore" "${n:-nothing in 240 s} records" \
         [ -n "$n" ]
-    save_results
     for ((i = 0; i < ${n:-0}; i++)); do
         rec=$(xs_read "/local/domain/$ddid/data/xa-check/$i")
         check "$(jq -r .name <<<"$rec")" "$(jq -r .result <<<"$rec")" "$(jq -r .detail <<<"$rec")"
@@ -275,13 +274,7 @@ driver_domain() {
     cp /proc/modules "$out/modules-driver-domain-phase.txt"
     pass_if "driver domain: xen_netback still not loaded in this dom0" "" \
         not_loaded xen_netback "$out/modules-driver-domain-phase.txt"
-    local how
-    if how=$(shutdown_domain "$dd_name" "$out/driver-domain-shutdown.txt"); then
-        check "driver domain: shut down (xl shutdown -w)" pass "$how"
-    else
-        check "driver domain: shut down (xl shutdown -w)" fail "$how"
-        timeout 60 xl destroy "$dd_name" >/dev/null 2>&1
-    fi
+    shutdown_check "$dd_name" "$out/driver-domain-shutdown.txt" "driver domain: shut down (xl shutdown -w)"
     kill "$console_pid" 2>/dev/null
     wait "$console_pid" 2>/dev/null
 }
@@ -326,10 +319,10 @@ check_driver_domain_guest() {
     verdict $? "driver domain: xen_privcmd loaded with the modprobe.d option (unrestricted=1)" \
         "${line:-loaded, no 'blocking all hypercalls' in the kernel log}"
     # The bridge its vif-bridge script attaches guests' vifs to, and xl devd (the backend
-    # hotplug daemon of a driver domain; it puts itself in the background).
+    # hotplug daemon of a driver domain), in the foreground of its own session: nothing of
+    # it can hold this script up.
     ip link add xenbr0 type bridge 2>/dev/null
     ip link set xenbr0 up
-    # In the foreground of its own session: nothing of it can hold this script up.
     setsid -f xl devd -F >"$out/xl-devd.txt" 2>&1 </dev/null
     sleep 2
     line=$(pgrep -a -f '(^|/)xl devd' | head -n 1)  # /usr/sbin/xl execs Xen's own xl

@@ -142,6 +142,18 @@ shutdown_domain() {
     echo "$((($(now_us) - t0) / 1000)) ms (gone; xl said: $(tail -n 1 "$log"))"
 }
 
+# shutdown_check NAME LOG CHECK: shutdown_domain NAME LOG as the check CHECK; a domain
+# still there after it is destroyed.
+shutdown_check() {
+    local how
+    if how=$(shutdown_domain "$1" "$2"); then
+        check "$3" pass "$how"
+    else
+        check "$3" fail "$how"
+        timeout 60 xl destroy "$1" >/dev/null 2>&1
+    fi
+}
+
 # console_log NAME FILE SECONDS [PREFIX]: copy domain NAME's console to FILE, in the
 # background, for at most SECONDS; prints the reader's pid (kill it when done). Its stdin is
 # a FIFO opened read-write, which never reads end-of-file: xl console ends at end-of-file on
@@ -219,13 +231,7 @@ run_guest() {
         "frontend ${vbd_f:-none}, backend ${vbd_b:-none}" [ "$vbd_f$vbd_b" = 44 ]
     cp /proc/modules "$out/${f}modules-with-guest.txt"
 
-    local how
-    if how=$(shutdown_domain xa-guest "$out/${f}xl-shutdown.txt"); then
-        check "${p}guest shut down (xl shutdown -w)" pass "$how"
-    else
-        check "${p}guest shut down (xl shutdown -w)" fail "$how"
-        timeout 60 xl destroy xa-guest >/dev/null 2>&1
-    fi
+    shutdown_check xa-guest "$out/${f}xl-shutdown.txt" "${p}guest shut down (xl shutdown -w)"
     kill "$console_pid" 2>/dev/null
     wait "$console_pid" 2>/dev/null
     # What the guest saw, written by its /init at the start of its xvda, and the kernel it
