@@ -222,5 +222,122 @@ TEST(KmodTree, FailedInstallCommandIsNamed) {
               "xen-evtchn: install command '/bin/sh -c 'exit 3'' failed with exit status 3");
 }
 
+// A test root with its own copy of the tree (module_tree_util.h) and the PV dom0 policy.
+// Files of the copy are hard links into the shared tree: change one only by removing it
+// first.
+class KmodTreeFault : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        test::link_module_tree(tree_root() + "/lib/modules/" + k_, dir_ + "/");
+        t_.write("proc/sys/kernel/osrelease", k_ + "\n");
+        t_.write("etc/xen-autoload/t.conf", "require dom0 xen-netback xen-blkback\n");
+    }
+    // Replaces the tree's file REL (below lib/modules/KVER) with DATA.
+    void replace(const std::string& rel, const std::string& data) const {
+        std::filesystem::remove(dir_ + "/" + rel);
+        t_.write("lib/modules/" + k_ + "/" + rel, data);
+    }
+    test::CliResult cli(const std::string& command, bool json = false) const {
+        std::vector<std::string> args{command, "--root",       t_.path(), "--role",
+                                      "dom0",  "--vendor-dir", t_.path()};
+        if (json) args.emplace_back("--json");
+        if (command == "load") args.emplace_back("--dry-run");
+        return test::run_cli(args);
+    }
+
+    test::TempDir t_;
+    std::string k_ = kver();
+    std::string dir_ = t_.path() + "/lib/modules/" + k_;
+};
+
+// modules.dep lists xen-netback.ko but the file is gone: not loadable, and every output
+// names the file (libkmod gives the path without looking at it).
+TEST_F(KmodTreeFault, ModuleFileListedButGoneIsMissingWithItsPath) {
+    const std::string ko = "kernel/drivers/net/xen-netback/xen-netback.ko";
+    ASSERT_TRUE(std::filesystem::remove(dir_ + "/" + ko));
+    const std::string cause = "module file missing: " + dir_ + "/" + ko +
+                              " (listed in modules.dep; reinstall the kernel package or run "
+                              "depmod)";
+    const KmodIndex ix(SysRoot(t_.path()), k_);
+    EXPECT_EQ(ix.state("xen_netback"), ModuleState::missing);
+    EXPECT_EQ(ix.missing_cause("xen_netback"), cause);
+    EXPECT_EQ(ix.state("xen_blkback"), ModuleState::loadable);
+    EXPECT_EQ(ix.missing_cause("xen_blkback"), "");
+
+    auto r = cli("status");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.out.find("MISSING  xen-netback (xen_netback)  [missing] " + cause + "\n"),
+              std::string::npos)
+        << r.out;
+    r = cli("status", true);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["modules"][0]["state"], "missing");
+    EXPECT_EQ(j["modules"][0]["reason"], cause);
+    r = cli("plan", true);
+    j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["modules"][0]["action"], "skip");
+    EXPECT_EQ(j["modules"][0]["reason"], cause);
+    EXPECT_EQ(j["modules"][1]["action"], "load");
+    r = cli("load");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err.find("would load xen_netback"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("error: xen-netback: missing, " + cause), std::string::npos) << r.err;
+}
+
+// A corrupt modules.dep.bin: libkmod refuses the indexes (and does not fall back to the text
+// modules.dep). One plan-wide warning names the file and depmod; each module points at it.
+TEST_F(KmodTreeFault, CorruptDepIndexIsOneWarningNamingFileAndDepmod) {
+    replace("modules.dep.bin", std::string(3000, '\x5a'));
+    const std::string file = dir_ + "/modules.dep.bin";
+    const std::string warning =
+        file + ": not a usable module index (corrupt?): run 'depmod " + k_ + "'";
+    const KmodIndex ix(SysRoot(t_.path()), k_);
+    EXPECT_TRUE(ix.tree_present());
+    ASSERT_TRUE(ix.index_problem().has_value());
+    EXPECT_EQ(*ix.index_problem(), warning);
+    EXPECT_EQ(ix.missing_cause("xen_netback"), "cannot be looked up: " + file + " is unusable");
+
+    auto r = cli("status", true);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["warnings"], nlohmann::json::array({warning}));
+    for (const auto& m : j["modules"]) {
+        EXPECT_EQ(m["state"], "missing");
+        EXPECT_EQ(m["reason"], "cannot be looked up: " + file + " is unusable");
+    }
+    r = cli("status");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.out.find("warning: " + warning + "\n"), std::string::npos) << r.out;
+    r = cli("plan", true);
+    EXPECT_EQ(nlohmann::json::parse(r.out)["warnings"], nlohmann::json::array({warning}));
+}
+
+// An index that is absent while modules.dep is there (depmod interrupted): named too. The
+// optional modules.builtin.alias.bin may be absent without a warning.
+TEST_F(KmodTreeFault, AbsentAliasIndexIsNamedAndOptionalOneIsNot) {
+    std::filesystem::remove(dir_ + "/modules.builtin.alias.bin");
+    EXPECT_FALSE(KmodIndex(SysRoot(t_.path()), k_).index_problem().has_value());
+    std::filesystem::remove(dir_ + "/modules.alias.bin");
+    const KmodIndex ix(SysRoot(t_.path()), k_);
+    ASSERT_TRUE(ix.index_problem().has_value());
+    EXPECT_EQ(*ix.index_problem(), dir_ +
+                                       "/modules.alias.bin: missing, though modules.dep is "
+                                       "there: run 'depmod " +
+                                       k_ + "'");
+}
+
+// No tree at all keeps its own warning and no index warning.
+TEST_F(KmodTreeFault, NoModulesDepKeepsTheNoTreeWarningOnly) {
+    std::filesystem::remove(dir_ + "/modules.dep");
+    std::filesystem::remove(dir_ + "/modules.dep.bin");
+    const KmodIndex ix(SysRoot(t_.path()), k_);
+    EXPECT_FALSE(ix.tree_present());
+    EXPECT_FALSE(ix.index_problem().has_value());
+    const auto r = cli("status", true);
+    EXPECT_EQ(nlohmann::json::parse(r.out)["warnings"],
+              nlohmann::json::array({"no module tree at " + dir_ + " (no modules.dep)"}));
+}
+
 }  // namespace
 }  // namespace xa

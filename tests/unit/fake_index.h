@@ -13,9 +13,10 @@ namespace xa::test {
 class FakeIndex final : public ModuleIndex {
   public:
     std::map<std::string, std::string> aliases;  // alias -> module
-    std::map<std::string, ModuleState> states;   // module -> builtin/loaded/loadable
+    std::map<std::string, ModuleState> states;   // module -> builtin/loaded/loadable/missing
     std::map<std::string, std::vector<std::string>> deps;
     std::set<std::string> blacklist;
+    std::map<std::string, std::string> causes;  // module -> missing_cause
 
     std::string kernel() const override { return "6.1.0-56-amd64"; }
     std::string tree() const override { return "/lib/modules/6.1.0-56-amd64"; }
@@ -29,6 +30,10 @@ class FakeIndex final : public ModuleIndex {
     ModuleState state(const std::string& m) const override {
         const auto it = states.find(m);
         return it == states.end() ? ModuleState::missing : it->second;
+    }
+    std::string missing_cause(const std::string& m) const override {
+        const auto it = causes.find(m);
+        return it == causes.end() ? std::string() : it->second;
     }
     bool blacklisted(const std::string& m) const override { return blacklist.count(m) != 0; }
     std::vector<std::string> dependencies(const std::string& m) const override {

@@ -56,6 +56,34 @@ TEST(Plan, StatesActionsAndReasons) {
     EXPECT_TRUE(entry(p, "xen-pciback").optional);
 }
 
+// A module the index knows why it is missing (its file gone, an unusable index): that cause
+// is the reason, in plan and status output alike, instead of "not in TREE".
+TEST(Plan, MissingCauseFromTheIndexIsTheReason) {
+    auto ix = debian_like();
+    ix.states["xen_netback"] = ModuleState::missing;  // listed, file gone
+    const std::string gone = "module file missing: /lib/modules/x/xen-netback.ko";
+    ix.causes["xen_netback"] = gone;
+    ix.causes["xen_blkback"] = "cannot be looked up: modules.dep.bin is unusable";
+    ix.states.erase("xen_blkback");  // resolves to nothing
+    const Plan p = make_plan(Role::dom0,
+                             policy_of("require dom0 xen-backend:vif xen-blkback xen-other\n"), ix);
+    EXPECT_EQ(entry(p, "xen-backend:vif").state, ModuleState::missing);
+    EXPECT_EQ(entry(p, "xen-backend:vif").action, Action::skip);
+    EXPECT_TRUE(entry(p, "xen-backend:vif").failure);
+    EXPECT_EQ(entry(p, "xen-backend:vif").reason, "alias of xen_netback; " + gone);
+    EXPECT_EQ(entry(p, "xen-blkback").reason, "cannot be looked up: modules.dep.bin is unusable");
+    EXPECT_TRUE(entry(p, "xen-blkback").failure);
+    EXPECT_EQ(entry(p, "xen-other").reason, "not in /lib/modules/6.1.0-56-amd64");
+    EXPECT_FALSE(status_complete(p));
+    EXPECT_NE(status_text(p).find("MISSING  xen-backend:vif (xen_netback)  [missing] alias of "
+                                  "xen_netback; " +
+                                  gone + "\n"),
+              std::string::npos)
+        << status_text(p);
+    EXPECT_EQ(status_json(p)["modules"][0]["reason"], "alias of xen_netback; " + gone);
+    EXPECT_EQ(plan_json(p)["modules"][0]["reason"], "alias of xen_netback; " + gone);
+}
+
 // pciback-hide needs xen-pciback in dom0: an optional request becomes required (by the
 // legacy name too), a missing one is added; other roles are left as they are.
 TEST(Plan, PcibackHideRequiresXenPciback) {

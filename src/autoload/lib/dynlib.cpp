@@ -49,9 +49,11 @@ const KmodApi& kmod() {
         try {
             bind(lib, so, "kmod_new", api.new_ctx);
             bind(lib, so, "kmod_unref", api.unref);
+            bind(lib, so, "kmod_get_dirname", api.get_dirname);
             bind(lib, so, "kmod_set_log_fn", api.set_log_fn);
             bind(lib, so, "kmod_set_log_priority", api.set_log_priority);
             bind(lib, so, "kmod_load_resources", api.load_resources);
+            bind(lib, so, "kmod_dump_index", api.dump_index);
             bind(lib, so, "kmod_list_next", api.list_next);
             bind(lib, so, "kmod_module_new_from_lookup", api.module_new_from_lookup);
             bind(lib, so, "kmod_module_new_from_name", api.module_new_from_name);

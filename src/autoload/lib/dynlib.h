@@ -15,9 +15,11 @@ namespace xa {
 struct KmodApi {
     decltype(&::kmod_new) new_ctx;
     decltype(&::kmod_unref) unref;
+    decltype(&::kmod_get_dirname) get_dirname;
     decltype(&::kmod_set_log_fn) set_log_fn;
     decltype(&::kmod_set_log_priority) set_log_priority;
     decltype(&::kmod_load_resources) load_resources;
+    decltype(&::kmod_dump_index) dump_index;
     decltype(&::kmod_list_next) list_next;
     decltype(&::kmod_module_new_from_lookup) module_new_from_lookup;
     decltype(&::kmod_module_new_from_name) module_new_from_name;

@@ -50,6 +50,7 @@ Plan make_plan_for(const Context& ctx) {
                          plan.pci_hide.warnings.end());
     if (!index.tree_present())
         plan.warnings.push_back("no module tree at " + index.tree() + " (no modules.dep)");
+    if (index.index_problem()) plan.warnings.push_back(*index.index_problem());
     return plan;
 }
 

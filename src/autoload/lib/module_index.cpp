@@ -1,6 +1,8 @@
 #include "module_index.h"
 
+#include <fcntl.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -94,6 +96,60 @@ void add_blacklist_lines(std::string_view text, std::set<std::string>& out) {
         line = line.substr(0, line.find_first_of(" \t#"));
         if (!line.empty()) out.insert(normalize_module_name(line));
     }
+}
+
+// libkmod's binary indexes in the order kmod_load_resources opens them (libkmod.c,
+// index_files[]); it stops at the first it cannot open, except modules.builtin.alias.bin
+// (optional: older trees lack it).
+struct KmodIndexFile {
+    kmod_index type;
+    const char* file;
+    bool required;
+};
+constexpr std::array<KmodIndexFile, 5> kKmodIndexes{{
+    {KMOD_INDEX_MODULES_DEP, "modules.dep.bin", true},
+    {KMOD_INDEX_MODULES_ALIAS, "modules.alias.bin", true},
+    {KMOD_INDEX_MODULES_SYMBOL, "modules.symbols.bin", true},
+    {KMOD_INDEX_MODULES_BUILTIN_ALIAS, "modules.builtin.alias.bin", false},
+    {KMOD_INDEX_MODULES_BUILTIN, "modules.builtin.bin", true},
+}};
+
+// kmod_load_resources failed with ERR: which index, and why, in one line with the remedy.
+// libkmod says only "magic check fail" in its log; kmod_dump_index opens one index with
+// the same check (magic and major version) and fails for the one it cannot use. The
+// indexes before the culprit are dumped to /dev/null: a few milliseconds, on this
+// failure path only.
+struct IndexProblem {
+    std::string file;  // the index at fault (the tree's directory when none is singled out)
+    std::string line;  // file, what is wrong, remedy
+};
+IndexProblem describe_index_problem(const SysRoot& root, const std::string& kver, kmod_ctx* ctx,
+                                    int err) {
+    const std::string dir = "lib/modules/" + kver + "/";
+    const std::string remedy = ": run 'depmod " + kver + "'";
+    const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    IndexProblem problem;
+    for (const KmodIndexFile& f : kKmodIndexes) {
+        if (!f.required) continue;
+        const std::string rel = dir + f.file;
+        if (!root.exists(rel)) {
+            problem.file = root.path(rel);
+            problem.line = problem.file + ": missing, though modules.dep is there" + remedy;
+            break;
+        }
+        if (devnull >= 0 && kmod().dump_index(ctx, f.type, devnull) < 0) {
+            problem.file = root.path(rel);
+            problem.line = problem.file + ": not a usable module index (corrupt?)" + remedy;
+            break;
+        }
+    }
+    if (devnull >= 0) ::close(devnull);
+    if (problem.line.empty()) {
+        problem.file = root.path("lib/modules/" + kver);
+        problem.line =
+            problem.file + ": libkmod cannot load the module indexes: " + errno_text(-err) + remedy;
+    }
+    return problem;
 }
 
 }  // namespace
@@ -191,11 +247,18 @@ std::set<std::string> read_loaded_modules(const SysRoot& root) {
 }
 
 KmodIndex::KmodIndex(const SysRoot& root, std::string kver, bool count_loaded)
-    : kver_(std::move(kver)), tree_(root.path("lib/modules/" + kver_)) {
+    : root_(root), kver_(std::move(kver)), tree_(root.path("lib/modules/" + kver_)) {
     tree_present_ = root.exists("lib/modules/" + kver_ + "/modules.dep");
     const std::set<std::string> root_blacklist = check_root_tree(root, kver_);
     ctx_ = new_checked_kmod_context(root, kver_);
-    if (tree_present_) kmod().load_resources(ctx_);  // mmap the indexes once
+    // mmap the indexes once; libkmod's own check of them (magic, version) decides whether
+    // the tree can be used at all.
+    if (tree_present_)
+        if (const int err = kmod().load_resources(ctx_); err < 0) {
+            IndexProblem p = describe_index_problem(root, kver_, ctx_, err);
+            index_problem_ = std::move(p.line);
+            index_file_ = std::move(p.file);
+        }
     // modules.builtin: one path per line, e.g. kernel/drivers/xen/xenbus/xenbus_probe_frontend.ko
     if (const ReadResult b =
             root.read("lib/modules/" + kver_ + "/modules.builtin", std::size_t{4} * 1024 * 1024);
@@ -255,12 +318,40 @@ ModuleState KmodIndex::state(const std::string& module) const {
     const std::string n = normalize_module_name(module);
     if (builtin_.count(n)) return ModuleState::builtin;
     if (loaded_.count(n)) return ModuleState::loaded;
+    const std::optional<std::string> file = listed_file(n);
+    return file && !file_gone(*file) ? ModuleState::loadable : ModuleState::missing;
+}
+
+std::string KmodIndex::missing_cause(const std::string& module) const {
+    if (index_problem_) return "cannot be looked up: " + index_file_ + " is unusable";
+    const std::string n = normalize_module_name(module);
+    if (builtin_.count(n) || loaded_.count(n)) return {};
+    const std::optional<std::string> file = listed_file(n);
+    if (!file || !file_gone(*file)) return {};
+    return "module file missing: " + root_.path(*file) +
+           " (listed in modules.dep; reinstall the kernel package or run depmod)";
+}
+
+std::optional<std::string> KmodIndex::listed_file(const std::string& module) const {
     kmod_module* raw = nullptr;
-    if (kmod().module_new_from_name(ctx_, n.c_str(), &raw) < 0) return ModuleState::missing;
+    if (kmod().module_new_from_name(ctx_, module.c_str(), &raw) < 0) return std::nullopt;
     const Mod m(raw);
     // new_from_name always succeeds; the path is known only when modules.dep lists it.
-    return kmod().module_get_path(m.get()) != nullptr ? ModuleState::loadable
-                                                      : ModuleState::missing;
+    const char* path = kmod().module_get_path(m.get());
+    if (path == nullptr) return std::nullopt;
+    // libkmod joins a relative modules.dep path to its (absolute) directory: that part is
+    // ROOT/lib/modules/KVER. An absolute path in modules.dep is taken inside the root.
+    const std::string_view p(path);
+    const std::string dir = std::string(kmod().get_dirname(ctx_)) + "/";
+    if (p.starts_with(dir)) return "lib/modules/" + kver_ + "/" + std::string(p.substr(dir.size()));
+    return std::string(p);
+}
+
+bool KmodIndex::file_gone(const std::string& rel) const {
+    struct stat st {};
+    const int r = root_.stat(rel, &st);
+    // Other errors (EACCES...) are left to the insertion, which names them.
+    return r == -ENOENT || r == -ENOTDIR;
 }
 
 bool KmodIndex::blacklisted(const std::string& module) const {

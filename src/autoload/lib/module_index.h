@@ -3,16 +3,17 @@
 // ROOT/lib/modules/KVER through libkmod; unit tests may use a small fake.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sysroot.h"
+
 struct kmod_ctx;
 
 namespace xa {
-
-class SysRoot;
 
 enum class ModuleState { builtin, loaded, loadable, missing, blacklisted, denied };
 const char* module_state_name(ModuleState s);
@@ -32,6 +33,10 @@ class ModuleIndex {
     virtual std::vector<std::string> resolve(std::string_view name) const = 0;
     // builtin, loaded, loadable or missing.
     virtual ModuleState state(const std::string& module) const = 0;
+    // Why MODULE is missing when the tree says more than "not in it", for the plan's reason:
+    // its file is listed in modules.dep but gone, or the tree's indexes are unusable.
+    // Empty when MODULE is plainly not in the tree (or not missing).
+    virtual std::string missing_cause(const std::string& /*module*/) const { return {}; }
     // Blacklisted in modprobe.d (or modprobe.blacklist= on the kernel command line: under a
     // root, ROOT/proc/cmdline, never the host's).
     virtual bool blacklisted(const std::string& module) const = 0;
@@ -77,15 +82,31 @@ class KmodIndex final : public ModuleIndex {
     std::string tree() const override { return tree_; }
     // False when ROOT/lib/modules/KVER has no modules.dep (no tree for this kernel).
     bool tree_present() const { return tree_present_; }
+    // The tree is there (modules.dep) but libkmod cannot use its binary indexes
+    // (kmod_load_resources fails, and libkmod does not fall back to the text files): one
+    // line naming the index file and the remedy, "TREE/modules.dep.bin: not a usable
+    // module index (corrupt?): run 'depmod KVER'". Every lookup then finds nothing.
+    const std::optional<std::string>& index_problem() const { return index_problem_; }
     std::vector<std::string> resolve(std::string_view name) const override;
+    // A module whose modules.dep path names no file (resolved inside the root) is missing:
+    // libkmod would hand its path to the kernel and fail.
     ModuleState state(const std::string& module) const override;
+    std::string missing_cause(const std::string& module) const override;
     bool blacklisted(const std::string& module) const override;
     std::vector<std::string> dependencies(const std::string& module) const override;
 
   private:
+    // Root-relative path of MODULE's file as modules.dep lists it; nullopt when not listed.
+    std::optional<std::string> listed_file(const std::string& module) const;
+    // The listed file of MODULE is not there (ENOENT, ENOTDIR inside the root).
+    bool file_gone(const std::string& rel) const;
+
+    SysRoot root_;
     std::string kver_;
     std::string tree_;
     bool tree_present_ = false;
+    std::optional<std::string> index_problem_;
+    std::string index_file_;  // the index index_problem_ names
     kmod_ctx* ctx_ = nullptr;
     std::set<std::string> builtin_;
     std::set<std::string> loaded_;

@@ -42,6 +42,13 @@ void mark_denied(PlanEntry& e, const std::string& module, const DenyRule& d,
     }
 }
 
+// "not in TREE", or the index's more precise cause (a file listed but gone, an unusable
+// index).
+std::string missing_reason(const ModuleIndex& index, const std::string& module) {
+    std::string cause = index.missing_cause(module);
+    return cause.empty() ? "not in " + index.tree() : cause;
+}
+
 }  // namespace
 
 const char* action_name(Action a) { return a == Action::load ? "load" : "skip"; }
@@ -86,7 +93,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
         if (res.via_legacy) via = "legacy name for " + *legacy;
         if (names.empty()) {
             e.state = ModuleState::missing;
-            e.reason = "not in " + index.tree();
+            e.reason = missing_reason(index, e.name);
             // A legacy name resolving to nothing is a warning; so is a missing optional one.
             e.warn = true;
             e.failure = !e.optional && !legacy;
@@ -129,7 +136,7 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
                     break;
                 default:
                     e.state = ModuleState::missing;
-                    e.reason = prefix + "not in " + index.tree();
+                    e.reason = prefix + missing_reason(index, e.name);
                     e.warn = true;
                     e.failure = !e.optional;
                     break;

@@ -202,7 +202,11 @@ std::string status_text(const Plan& plan) {
                              : (present ? "ok       " : (e.optional ? "absent   " : "MISSING  "))) +
              e.requested + (e.name != e.requested ? " (" + e.name + ")" : "") + "  [" +
              module_state_name(e.state) + "]" +
-             (e.loaded_although_denied ? " " + e.reason : std::string()) + "\n";
+             // Why it is LOADED against a deny rule, or why it cannot be loaded at all.
+             (e.loaded_although_denied || (!present && e.state == ModuleState::missing)
+                  ? " " + e.reason
+                  : std::string()) +
+             "\n";
     }
     if (!plan.pci_hide.reason.empty()) s += "pciback-hide: " + plan.pci_hide.reason + "\n";
     for (const PciHideMatch& m : plan.pci_hide.devices)
