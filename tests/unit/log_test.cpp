@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace xa {
 namespace {
@@ -31,7 +33,7 @@ TEST(Log, StderrLinesCarryLevelAndMessage) {
     log_init(LogTarget::stderr_only, LogLevel::info);
     ::testing::internal::CaptureStderr();
     log_error("xen-pciback: No such device (ENODEV): not the initial domain",
-              {"xen_pciback", "dom0", 19});
+              {"xen_pciback", "dom0", 19, {}});
     log_warning("w");
     log_info("i");
     log_debug("not shown at level info");
@@ -39,6 +41,37 @@ TEST(Log, StderrLinesCarryLevelAndMessage) {
     EXPECT_EQ(out,
               "xen-autoload: error: xen-pciback: No such device (ENODEV): not the initial domain\n"
               "xen-autoload: warning: w\nxen-autoload: i\n");
+}
+
+// The journal entry: only the fields that are set, XA_DEVICE= among them (a boot check
+// counts the daemon's lines per backend device by it).
+TEST(Log, JournalFieldsAreTheSetOnes) {
+    EXPECT_EQ(
+        journal_fields(LogLevel::info, "m", {}),
+        (std::vector<std::string>{"MESSAGE=m", "PRIORITY=6", "SYSLOG_IDENTIFIER=xen-autoload"}));
+    EXPECT_EQ(journal_fields(LogLevel::error, "xen-netback: failed",
+                             {"xen_netback", "dom0", 19, "/devices/xen-backend/vif-5-0"}),
+              (std::vector<std::string>{
+                  "MESSAGE=xen-netback: failed", "PRIORITY=3", "MODULE=xen_netback", "XA_ROLE=dom0",
+                  "ERRNO=19", "XA_ERRNO_NAME=ENODEV", "XA_DEVICE=/devices/xen-backend/vif-5-0",
+                  "SYSLOG_IDENTIFIER=xen-autoload"}));
+}
+
+TEST(Log, TestSinkGetsMessagesWithTheirFields) {
+    log_init(LogTarget::stderr_only, LogLevel::info);
+    std::vector<std::pair<std::string, LogFields>> got;
+    log_set_test_sink([&](LogLevel, std::string_view m, const LogFields& f) {
+        got.emplace_back(std::string(m), f);
+    });
+    ::testing::internal::CaptureStderr();
+    log_info("i", {{}, {}, 0, "/devices/vbd-1-768"});
+    log_debug("not at level info");
+    const std::string out = ::testing::internal::GetCapturedStderr();
+    log_set_test_sink({});
+    EXPECT_EQ(out, "");
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got[0].first, "i");
+    EXPECT_EQ(got[0].second.device, "/devices/vbd-1-768");
 }
 
 TEST(Log, JournalStreamLinesStartWithTheSyslogPriority) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "fake_index.h"
+#include "log.h"
 
 namespace xa {
 namespace {
@@ -123,6 +124,49 @@ TEST_F(BackendRequestTest, DenyByLegacyNameAndByAlias) {
     EXPECT_EQ(ask("xen-backend:vbd", "", Role::dom0, "deny netbk\n").kind,
               BackendOutcome::Kind::loaded);
     EXPECT_EQ(counter->inserts, 1);
+}
+
+// Every line handle_backend_request logs carries the device in XA_DEVICE= (log.h), on
+// every path: role, user space, unresolved, denied, present, loaded, failed.
+TEST_F(BackendRequestTest, EveryLineNamesTheDevice) {
+    class FailingInserter final : public Inserter {
+      public:
+        InsertOutcome insert(const std::string&) override {
+            InsertOutcome o;
+            o.err = ENODEV;
+            return o;
+        }
+    };
+    index.states["xen_pciback"] = ModuleState::loaded;
+    index.aliases["xen-backend:pci"] = "xen_pciback";
+    index.states["xen_scsiback"] = ModuleState::loadable;
+    index.aliases["xen-backend:vscsi"] = "xen_scsiback";
+    std::vector<std::pair<std::string, LogFields>> lines;
+    log_set_test_sink([&](LogLevel, std::string_view m, const LogFields& f) {
+        lines.emplace_back(std::string(m), f);
+    });
+    const std::string dev = "/devices/xen-backend/vif-5-0";
+    std::size_t expected = 0;
+    auto check = [&](BackendOutcome::Kind kind, const std::string& alias, Role role,
+                     const std::string& policy = "") {
+        const auto out = ask(alias, dev, role, policy);
+        EXPECT_EQ(out.kind, kind) << out.message;
+        ++expected;
+        ASSERT_EQ(lines.size(), expected) << out.message;  // exactly one line per request
+        EXPECT_EQ(lines.back().first, out.message);
+        EXPECT_EQ(lines.back().second.device, dev) << out.message;
+    };
+    check(BackendOutcome::Kind::not_for_role, "xen-backend:vif", Role::domU);
+    check(BackendOutcome::Kind::user_space, "xen-backend:console", Role::dom0);
+    check(BackendOutcome::Kind::unresolved, "xen-backend:nothing", Role::dom0);
+    check(BackendOutcome::Kind::denied, "xen-backend:vif", Role::dom0, "deny netbk\n");
+    check(BackendOutcome::Kind::present, "xen-backend:pci", Role::dom0);
+    check(BackendOutcome::Kind::loaded, "xen-backend:vif", Role::dom0);
+    factory = [] { return std::make_unique<FailingInserter>(); };
+    check(BackendOutcome::Kind::failed, "xen-backend:vscsi", Role::dom0);
+    log_set_test_sink({});
+    EXPECT_EQ(lines.back().second.err, ENODEV);
+    EXPECT_EQ(lines.back().second.module, "xen_scsiback");
 }
 
 TEST_F(BackendRequestTest, ForgedDevpathIsEscapedAndBounded) {

@@ -120,7 +120,7 @@ class Daemon {
                 log_debug("daemon: listening for kernel uevents on netlink port " +
                           std::to_string(monitor->port()));
             } catch (const std::system_error& e) {
-                log_error(std::string("daemon: ") + e.what(), {{}, {}, e.code().value()});
+                log_error(std::string("daemon: ") + e.what(), {{}, {}, e.code().value(), {}});
                 return Outcome::failed;
             }
         }
@@ -132,14 +132,14 @@ class Daemon {
             (opts_.dry_run ? "dry run, nothing loaded" : "modules loaded") +
             (opts_.once ? ", not watching (--once)" : ", watching backend devices");
         notify("READY=1\nSTATUS=" + summary);
-        log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0});
+        log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0, {}});
         if (opts_.once) return Outcome::ok;
         return loop(*ctx, *monitor);
     }
 
   private:
     static Outcome fatal(const char* what, int err) {
-        log_error(std::string("daemon: ") + what + ": " + errno_text(err), {{}, {}, err});
+        log_error(std::string("daemon: ") + what + ": " + errno_text(err), {{}, {}, err, {}});
         return Outcome::failed;
     }
 
@@ -162,7 +162,7 @@ class Daemon {
         for (const PlanEntry& e : plan.modules) {
             if (!e.loaded_although_denied) continue;
             const int err = unload_unused_module(e.name);
-            const LogFields fields{e.name, role, err};
+            const LogFields fields{e.name, role, err, {}};
             const std::string head = e.name + ": " + e.reason;
             if (err == 0)
                 log_warning(head + "; unloaded", fields);
@@ -179,10 +179,10 @@ class Daemon {
         const std::string deny_path = opts_.deny_path.empty() ? kDenyListPath : opts_.deny_path;
         if (!opts_.dry_run || !opts_.deny_path.empty()) {
             if (const auto err = write_deny_list_for(ctx, deny_path))
-                log_warning("daemon: " + *err, {{}, role, 0});
+                log_warning("daemon: " + *err, {{}, role, 0, {}});
         }
         const Plan plan = make_plan_for(ctx);
-        for (const std::string& w : plan.warnings) log_warning(w, {{}, role, 0});
+        for (const std::string& w : plan.warnings) log_warning(w, {{}, role, 0, {}});
         LoadOptions lo;
         lo.jobs = opts_.jobs;
         lo.dry_run = opts_.dry_run;
@@ -237,7 +237,7 @@ class Daemon {
             Context next = prepare(root_, std::nullopt, dirs_);
             (void)apply(next, "reload");
             current = std::move(next);
-            log_info("daemon: policy reloaded", {{}, role_name(current.role), 0});
+            log_info("daemon: policy reloaded", {{}, role_name(current.role), 0, {}});
         } catch (const std::exception& e) {
             // Keep the policy that works rather than none.
             log_error(std::string("daemon: reload failed, keeping the previous policy: ") +

@@ -84,7 +84,7 @@ LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& op
 void log_load_report(const LoadReport& report) {
     const std::string role = role_name(report.role);
     for (const LoadResult& r : report.results) {
-        const LogFields f{r.name, role, r.err};
+        const LogFields f{r.name, role, r.err, {}};
         if (r.status == LoadStatus::failed) {
             if (r.counts_as_failure)
                 log_error(r.message, f);
@@ -99,9 +99,9 @@ void log_load_report(const LoadReport& report) {
         }
     }
     // pciback-hide after the modules: it was completed after them.
-    for (const std::string& n : report.pci_hide.notes) log_info(n, {"xen_pciback", role, 0});
+    for (const std::string& n : report.pci_hide.notes) log_info(n, {"xen_pciback", role, 0, {}});
     for (const PciHideResult& r : report.pci_hide.results) {
-        const LogFields f{"xen_pciback", role, r.err};
+        const LogFields f{"xen_pciback", role, r.err, {}};
         if (r.status == PciHideStatus::failed)
             log_error(r.message, f);
         else

@@ -59,7 +59,7 @@ bool run_forked(const std::string& what, const std::function<bool()>& work,
     if (pid < 0) {
         const int err = errno;
         log_error("daemon: cannot start a process for " + what + ": " + errno_text(err),
-                  {{}, {}, err});
+                  {{}, {}, err, {}});
         return false;
     }
     if (pid == 0) {

@@ -286,7 +286,7 @@ LoadReport execute_plan(const Plan& plan, const InserterFactory& factory, const 
                     if (!inserter) inserter = factory();
                     out = inserter->insert(e.name);
                 } catch (const std::exception& ex) {
-                    log_error(std::string("loader: ") + ex.what(), {e.name, {}, ENOMEM});
+                    log_error(std::string("loader: ") + ex.what(), {e.name, {}, ENOMEM, {}});
                     out.err = ENOMEM;
                 }
                 const auto t1 = std::chrono::steady_clock::now();

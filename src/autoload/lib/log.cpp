@@ -22,6 +22,7 @@ struct LogState {
     LogTarget target = LogTarget::stderr_only;
     LogLevel max = LogLevel::info;
     std::mutex lock;  // loader workers log concurrently: keep lines whole
+    LogSink sink;     // tests
 };
 
 LogState& state() {
@@ -117,36 +118,46 @@ LogLevel log_level() {
     return s.max;
 }
 
+std::vector<std::string> journal_fields(LogLevel level, std::string_view message,
+                                        const LogFields& fields) {
+    std::vector<std::string> entry;
+    entry.push_back("MESSAGE=" + std::string(message));
+    entry.push_back("PRIORITY=" + std::to_string(static_cast<int>(level)));
+    // sd_journal_sendv takes only the fields we have; empty ones are left out.
+    if (!fields.module.empty()) entry.push_back("MODULE=" + fields.module);
+    if (!fields.role.empty()) entry.push_back("XA_ROLE=" + fields.role);
+    if (fields.err != 0) {
+        entry.push_back("ERRNO=" + std::to_string(fields.err));
+        entry.push_back("XA_ERRNO_NAME=" + errno_name(fields.err));
+    }
+    if (!fields.device.empty()) entry.push_back("XA_DEVICE=" + fields.device);
+    entry.emplace_back("SYSLOG_IDENTIFIER=xen-autoload");
+    return entry;
+}
+
+void log_set_test_sink(LogSink sink) {
+    LogState& s = state();
+    std::lock_guard g(s.lock);
+    s.sink = std::move(sink);
+}
+
 void log(LogLevel level, std::string_view message, const LogFields& fields) {
     LogState& s = state();
     if (!s.initialised) log_init();
     if (static_cast<int>(level) > static_cast<int>(s.max)) return;
     std::lock_guard g(s.lock);
+    if (s.sink) {
+        s.sink(level, message, fields);
+        return;
+    }
     if (s.target == LogTarget::journal) {
-        const std::string msg = "MESSAGE=" + std::string(message);
-        const std::string prio = "PRIORITY=" + std::to_string(static_cast<int>(level));
-        const std::string mod = "MODULE=" + fields.module;
-        const std::string role = "XA_ROLE=" + fields.role;
-        const std::string err = "ERRNO=" + std::to_string(fields.err);
-        const std::string errname = "XA_ERRNO_NAME=" + (fields.err ? errno_name(fields.err) : "");
-        // sd_journal_sendv takes only the fields we have; empty ones are left out.
-        iovec iov[7];
-        int n = 0;
-        auto add = [&](const std::string& f, bool present) {
-            if (!present) return;
-            iov[n].iov_base = const_cast<char*>(f.data());
-            iov[n].iov_len = f.size();
-            ++n;
-        };
-        add(msg, true);
-        add(prio, true);
-        add(mod, !fields.module.empty());
-        add(role, !fields.role.empty());
-        add(err, fields.err != 0);
-        add(errname, fields.err != 0);
-        static const std::string ident = "SYSLOG_IDENTIFIER=xen-autoload";
-        add(ident, true);
-        if (journal_sendv(iov, n) >= 0) return;
+        const std::vector<std::string> entry = journal_fields(level, message, fields);
+        std::vector<iovec> iov(entry.size());
+        for (std::size_t i = 0; i < entry.size(); ++i) {
+            iov[i].iov_base = const_cast<char*>(entry[i].data());
+            iov[i].iov_len = entry[i].size();
+        }
+        if (journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
         // The journal is gone (shutdown, initramfs): fall through to stderr.
     }
     // No /dev/kmsg (a container, a test): stderr still gets the line.

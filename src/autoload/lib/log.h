@@ -1,11 +1,15 @@
 // Logging: one line per message on stderr, or the systemd journal with structured fields
-// (MODULE=, XA_ROLE=, ERRNO=) when stderr is the journal stream of a systemd service, or
-// the kernel log (/dev/kmsg) in an initramfs, where no journal runs yet.
+// (MODULE=, XA_ROLE=, ERRNO=, XA_ERRNO_NAME=, XA_DEVICE=) when stderr is the journal stream
+// of a systemd service, or the kernel log (/dev/kmsg) in an initramfs, where no journal
+// runs yet. The fields let checks select lines without parsing message text: a boot check
+// counts per backend device (XA_DEVICE=) how often the daemon handled it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xa {
 
@@ -15,6 +19,9 @@ struct LogFields {
     std::string module;  // MODULE=
     std::string role;    // XA_ROLE=
     int err = 0;         // ERRNO= (positive errno), 0 for none
+    // XA_DEVICE=: the kernel devpath of the backend device a message is about
+    // ("/devices/xen-backend/vif-5-0"), set on every line handle_backend_request logs.
+    std::string device;
 };
 
 // journal_stream: stderr lines that start with the "<N>" syslog priority, which journald
@@ -39,7 +46,16 @@ bool stderr_is_journal();
 LogTarget log_target();
 LogLevel log_level();
 
+// The journal entry of a message: MESSAGE=, PRIORITY=, the non-empty fields (ERRNO= and
+// XA_ERRNO_NAME= when err != 0) and SYSLOG_IDENTIFIER=xen-autoload.
+std::vector<std::string> journal_fields(LogLevel level, std::string_view message,
+                                        const LogFields& fields);
+
 void log(LogLevel level, std::string_view message, const LogFields& fields = {});
+// Tests: every message at or below the level goes to SINK, with its fields, instead of the
+// target; an empty SINK restores the target.
+using LogSink = std::function<void(LogLevel, std::string_view, const LogFields&)>;
+void log_set_test_sink(LogSink sink);
 inline void log_error(std::string_view m, const LogFields& f = {}) { log(LogLevel::error, m, f); }
 inline void log_warning(std::string_view m, const LogFields& f = {}) {
     log(LogLevel::warning, m, f);

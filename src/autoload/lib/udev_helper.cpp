@@ -69,12 +69,17 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     else if (!req.devpath.empty())
         who = "device " + escape_text(req.devpath);
     const std::string head = who + " asks for " + escape_text(req.alias) + ": ";
+    // Every line names the device in XA_DEVICE= (log.h): a check counts how often each
+    // device was handled without parsing the messages.
+    LogFields fields;
+    fields.device = req.devpath;
 
     if (opts.role != Role::dom0 && opts.role != Role::driver_domain) {
         out.kind = BackendOutcome::Kind::not_for_role;
         out.message = head + "not loaded: role " + role_name(opts.role) + " loads no backends";
         if (opts.role == Role::domU) out.message += " (driver-domain no)";
-        log_info(out.message, {{}, role_name(opts.role), 0});
+        fields.role = role_name(opts.role);
+        log_info(out.message, fields);
         return out;
     }
 
@@ -82,19 +87,19 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
     if (modules.empty() && is_user_space_backend(req.alias)) {
         out.kind = BackendOutcome::Kind::user_space;
         out.message = head + "served in user space (xenconsoled or qemu), no module to load";
-        log_info(out.message);
+        log_info(out.message, fields);
         return out;
     }
     if (modules.empty()) {
         out.kind = BackendOutcome::Kind::unresolved;
         out.message = head + "no module in " + index.tree() + " has this alias";
-        log_error(out.message);
+        log_error(out.message, fields);
         return out;
     }
     // One alias maps to one backend driver; should several match, the first decides and the
     // rest are named in the message.
     out.module = modules.front();
-    const LogFields fields{out.module, {}, 0};
+    fields.module = out.module;
     const DenyRule* deny = DeniedModules(policy, &index).find(out.module);
     if (deny == nullptr) deny = policy.denied(req.alias);
     if (deny != nullptr || index.blacklisted(out.module)) {
@@ -154,7 +159,8 @@ BackendOutcome handle_backend_request(const BackendRequest& req, const Policy& p
         case LoadStatus::failed:
             out.kind = BackendOutcome::Kind::failed;
             out.message = head + r.message;
-            log_error(out.message, {out.module, {}, r.err});
+            fields.err = r.err;
+            log_error(out.message, fields);
             break;
     }
     // A worker is stuck in the kernel: the caller must not wait for it.

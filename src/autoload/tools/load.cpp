@@ -50,10 +50,11 @@ int run_load(const Subcommand& cmd, const Options& o) {
         if (!o.dry_run) {
             const std::string path = o.deny_file.empty() ? kDenyListPath : o.deny_file;
             if (const auto err = write_deny_list_for(*ctx, path))
-                log_warning("load: " + *err, {{}, role_name(ctx->role), 0});
+                log_warning("load: " + *err, {{}, role_name(ctx->role), 0, {}});
         }
         const Plan plan = make_plan_for(*ctx);
-        for (const std::string& w : plan.warnings) log_warning(w, {{}, role_name(plan.role), 0});
+        for (const std::string& w : plan.warnings)
+            log_warning(w, {{}, role_name(plan.role), 0, {}});
         LoadOptions lo;
         lo.jobs = o.jobs;
         lo.dry_run = o.dry_run;
