@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "fake_index.h"
+#include "sysroot.h"
 
 namespace xa {
 namespace {
@@ -55,6 +57,12 @@ TEST(DenyList, WriteReplaceRemove) {
     const std::string bad =
         write_deny_list("/proc/no-such-dir/x/deny.conf", "blacklist a\n").value_or("");
     EXPECT_NE(bad.find("cannot create /proc/no-such-dir"), std::string::npos) << bad;
+    // The temporary file cannot be made (here: its directory is a file; EROFS on a read-only
+    // /run): the message names the deny list, not the random temporary name.
+    const std::string file = std::string(tmpl) + "/file";
+    std::ofstream(file) << "x";
+    EXPECT_EQ(write_deny_list(file + "/deny.conf", "blacklist a\n"),
+              "cannot write " + file + "/deny.conf: " + errno_text(ENOTDIR));
     (void)std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 

@@ -52,7 +52,9 @@ std::optional<std::string> write_deny_list(const std::string& path, const std::s
     // planted symlink), world-readable, synced, then renamed over PATH.
     std::string tmp = path + ".XXXXXX";
     const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-    if (fd < 0) return "cannot write " + tmp + ": " + errno_text(errno);
+    // Named by PATH: the temporary name is a different random one each time (a read-only
+    // /run/modprobe.d fails here).
+    if (fd < 0) return "cannot write " + path + ": " + errno_text(errno);
     auto fail = [&](const std::string& what, int err) -> std::optional<std::string> {
         ::close(fd);
         ::unlink(tmp.c_str());
