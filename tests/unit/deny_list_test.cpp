@@ -3,7 +3,10 @@
 #include "deny_list.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +18,7 @@
 
 #include "fake_index.h"
 #include "sysroot.h"
+#include "test_util.h"
 
 namespace xa {
 namespace {
@@ -124,6 +128,49 @@ TEST(DenyList, WriteUnderUmask077) {
     }
     EXPECT_EQ(entries, 1U) << "a temporary file was left behind";
     (void)std::system(("rm -rf " + base).c_str());
+}
+
+// A read-only /run/modprobe.d (a private mount namespace, the directory bind-mounted
+// read-only): removing the list when there is none is nothing to do, though unlink(2)
+// answers EROFS; removing an existing one, or writing one, still warns.
+TEST(DenyList, RemoveOnReadOnlyDirectoryWithoutFile) {
+    test::TempDir t;
+    const std::string dir = t.mkdir("modprobe.d");
+    const std::string path = dir + "/xen-autoload-deny.conf";
+    const std::string other = dir + "/other.conf";
+    std::ofstream(other) << "blacklist a\n";
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::close(out[0]);
+        const int flags = CLONE_NEWNS | (::geteuid() == 0 ? 0 : CLONE_NEWUSER);
+        if (::unshare(flags) < 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            ::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) < 0 ||
+            ::mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0)
+            ::_exit(77);
+        std::string report = write_deny_list(path, "").value_or("none") + "\n";
+        report += write_deny_list(other, "").value_or("none") + "\n";
+        report += write_deny_list(path, "blacklist a\n").value_or("none") + "\n";
+        (void)!::write(out[1], report.data(), report.size());
+        ::_exit(0);
+    }
+    ::close(out[1]);
+    std::string report;
+    char buf[512];
+    ssize_t n = 0;
+    while ((n = ::read(out[0], buf, sizeof buf)) > 0)
+        report.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "no private mount namespace here";
+    const std::string erofs = errno_text(EROFS);
+    EXPECT_EQ(report, "none\ncannot remove " + other + ": " + erofs + "\ncannot write " + path +
+                          ": " + erofs + "\n");
 }
 
 }  // namespace

@@ -30,8 +30,15 @@ std::string deny_list_text(const Policy& policy, const ModuleIndex* index) {
 
 std::optional<std::string> write_deny_list(const std::string& path, const std::string& text) {
     if (text.empty()) {
-        if (::unlink(path.c_str()) < 0 && errno != ENOENT)
-            return "cannot remove " + path + ": " + errno_text(errno);
+        // unlink(2) checks for a read-only mount (EROFS) and for write permission on the
+        // directory before it looks the name up: an error only counts when there is a file.
+        if (::unlink(path.c_str()) < 0 && errno != ENOENT) {
+            const int err = errno;
+            struct stat st {};
+            if (::lstat(path.c_str(), &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+                return std::nullopt;
+            return "cannot remove " + path + ": " + errno_text(err);
+        }
         return std::nullopt;
     }
     // Create the directory and its parents (/run/modprobe.d normally exists or is made by

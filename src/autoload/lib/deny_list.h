@@ -25,8 +25,9 @@ std::string deny_list_text(const Policy& policy, const ModuleIndex* index);
 
 // Writes TEXT to PATH atomically (a unique O_EXCL temporary file in the same directory,
 // mode 0644, fsync, rename), creating missing parent directories mode 0755 whatever the
-// umask; removes PATH when TEXT is empty. Returns nothing on success, else one line naming
-// the path and errno (a warning for the caller: the work goes on without the list).
+// umask; removes PATH when TEXT is empty (nothing to do when there is no PATH, even where
+// unlink(2) answers EROFS or EACCES before it looks). Returns nothing on success, else one
+// line naming the path and errno (a warning for the caller: the work goes on without it).
 std::optional<std::string> write_deny_list(const std::string& path, const std::string& text);
 
 }  // namespace xa
