@@ -248,6 +248,115 @@ TEST(Cli, PcibackHideBadSelectorIsAConfigError) {
     }
 }
 
+// The deny list the daemon writes in /run/modprobe.d (below the root under --root): with
+// deny rules, status fails (exit 1) with one line naming the file, what is wrong, the
+// modules it fails to cover and the remedy, when the file is missing or stale (unreadable:
+// deny_list_test.cpp; libkmod's guard refuses a FIFO in run/modprobe.d first, exit 2).
+// In place, or no rule and no file: the output is as before, exit 0.
+TEST(Cli, StatusChecksTheDenyListInPlace) {
+    test::TempDir t;
+    const std::string root = t.path() + "/root";
+    std::filesystem::copy(fixture("pv-dom0-after-xenfs"), root,
+                          std::filesystem::copy_options::recursive);
+    const std::string vendor = t.path() + "/vendor";
+    const std::string deny_file = root + "/run/modprobe.d/xen-autoload-deny.conf";
+    const std::string remedy =
+        "restart xen-autoload.service (systemctl restart xen-autoload) and check that " + root +
+        "/run/modprobe.d is writable\n";
+    const std::vector<std::string> status{"status", "--root", root, "--vendor-dir", vendor};
+    std::vector<std::string> status_json = status;
+    status_json.push_back("--json");
+
+    // No deny rule, no file: complete, no deny list line; the JSON says it is in place.
+    t.write("vendor/default.conf", "optional dom0 xen-evtchn\n");
+    const auto before = run_cli(status);
+    EXPECT_EQ(before.exit_code, 0) << before.out << before.err;
+    EXPECT_EQ(before.out.find("deny list"), std::string::npos) << before.out;
+    auto j = nlohmann::json::parse(run_cli(status_json).out);
+    EXPECT_EQ(j["complete"], true);
+    EXPECT_EQ(j["deny_list"], (nlohmann::json{{"path", deny_file},
+                                              {"in_place", true},
+                                              {"problem", nullptr},
+                                              {"message", nullptr},
+                                              {"uncovered", nlohmann::json::array()},
+                                              {"stale", nlohmann::json::array()}}));
+
+    // A deny rule and no list (the daemon could not write it: a read-only /run/modprobe.d).
+    t.write("vendor/default.conf", "optional dom0 xen-evtchn\ndeny xen-netback\n");
+    auto r = run_cli(status);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find(": INCOMPLETE\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\ndeny list: " + deny_file +
+                         " is missing: udev and modprobe can still load xen_netback; " + remedy),
+              std::string::npos)
+        << r.out;
+    j = nlohmann::json::parse(run_cli(status_json).out);
+    EXPECT_EQ(j["complete"], false);
+    EXPECT_EQ(j["deny_list"]["in_place"], false);
+    EXPECT_EQ(j["deny_list"]["problem"], "missing");
+    EXPECT_EQ(j["deny_list"]["uncovered"], nlohmann::json::array({"xen_netback"}));
+
+    // The list the daemon writes: in place, the output as without the check.
+    const auto daemon = run_cli({"daemon", "--dry-run", "--once", "--root", root, "--vendor-dir",
+                                 vendor, "--deny-file", deny_file});
+    ASSERT_EQ(daemon.exit_code, 0) << daemon.err;
+    r = run_cli(status);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.find("deny list"), std::string::npos) << r.out;
+    j = nlohmann::json::parse(run_cli(status_json).out);
+    EXPECT_EQ(j["deny_list"]["in_place"], true);
+    // Other comments (another policy file path or line) blacklist the same: still in place.
+    t.write("root/run/modprobe.d/xen-autoload-deny.conf",
+            "# old header\nblacklist xen-netback    # deny netbk (/etc/x.conf:9)\n");
+    EXPECT_EQ(run_cli(status).exit_code, 0);
+
+    // A stale list from an older policy: another module blacklisted, the denied one not.
+    t.write("root/run/modprobe.d/xen-autoload-deny.conf", "blacklist xen_blkback\n");
+    r = run_cli(status);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("\ndeny list: " + deny_file +
+                         " differs from the policy: udev and modprobe can still load xen_netback; "
+                         "it blacklists xen_blkback, which no deny rule denies; " +
+                         remedy),
+              std::string::npos)
+        << r.out;
+    j = nlohmann::json::parse(run_cli(status_json).out);
+    EXPECT_EQ(j["deny_list"]["problem"], "differs");
+    EXPECT_EQ(j["deny_list"]["stale"], nlohmann::json::array({"xen_blkback"}));
+
+    // No deny rule left but the list still blacklists a module (the daemon could not remove
+    // it): stale, it blocks what the policy allows. Bytes that are not UTF-8 reach the JSON
+    // replaced, the text escaped.
+    t.write("vendor/default.conf", "optional dom0 xen-evtchn\n");
+    t.write("root/run/modprobe.d/xen-autoload-deny.conf",
+            "blacklist xen_netback\nblacklist caf\xe9\n");
+    r = run_cli(status);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("deny list: " + deny_file +
+                         " differs from the policy: it blacklists xen_netback, caf\\xe9, which no "
+                         "deny rule denies; " +
+                         remedy),
+              std::string::npos)
+        << r.out;
+    const auto rj = run_cli(status_json);
+    EXPECT_EQ(rj.exit_code, 1) << rj.err;
+    j = nlohmann::json::parse(rj.out);
+    EXPECT_EQ(j["deny_list"]["stale"], nlohmann::json::array({"xen_netback", "caf\xef\xbf\xbd"}));
+    // Only comments (or an empty file): it blacklists nothing, nothing to report.
+    t.write("root/run/modprobe.d/xen-autoload-deny.conf", "# nothing denied\n");
+    EXPECT_EQ(run_cli(status).exit_code, 0);
+}
+
+// Not on Xen the daemon writes no deny list: status does not look for one.
+TEST(Cli, StatusDoesNotCheckTheDenyListOffXen) {
+    test::TempDir vendor;
+    vendor.write("default.conf", "deny xen-netback\n");
+    const auto r = run_cli(
+        {"status", "--json", "--root", fixture("kvm-guest"), "--vendor-dir", vendor.path()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(nlohmann::json::parse(r.out)["deny_list"].is_null()) << r.out;
+}
+
 TEST(Cli, StatusCompleteForRoleNone) {
     const auto r = run_cli({"status", "--root", fixture("kvm-guest"), "--vendor-dir", kVendor});
     EXPECT_EQ(r.exit_code, 0) << r.err;

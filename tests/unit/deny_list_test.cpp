@@ -130,6 +130,71 @@ TEST(DenyList, WriteUnderUmask077) {
     (void)std::system(("rm -rf " + base).c_str());
 }
 
+// The file as status checks it, below a root: compared by the modules it blacklists.
+TEST(DenyList, CheckInPlaceMissingStaleUnreadable) {
+    test::TempDir t;
+    const SysRoot root(t.path());
+    const std::string rel = "run/modprobe.d/xen-autoload-deny.conf";
+    const std::string path = t.path() + "/" + rel;
+    const std::string expected = deny_text("deny netbk xen-blkback\n", "netbk", "xen_netback");
+
+    // No file: fine when nothing is denied, missing (every denied module uncovered) else.
+    DenyListCheck c = check_deny_list(root, rel, "");
+    EXPECT_TRUE(c.in_place());
+    EXPECT_EQ(c.path, path);
+    EXPECT_EQ(deny_list_problem_text(c), "");
+    c = check_deny_list(root, rel, expected);
+    EXPECT_EQ(c.problem, DenyListProblem::missing);
+    EXPECT_EQ(c.uncovered, (std::vector<std::string>{"xen_netback", "xen_blkback"}));
+    EXPECT_EQ(deny_list_problem_text(c),
+              path +
+                  " is missing: udev and modprobe can still load xen_netback, xen_blkback; "
+                  "restart xen-autoload.service (systemctl restart xen-autoload) and check that " +
+                  t.path() + "/run/modprobe.d is writable");
+
+    // The same modules with other comments, order, spelling: in place.
+    t.write(rel, expected);
+    EXPECT_TRUE(check_deny_list(root, rel, expected).in_place());
+    t.write(rel, "# x\n\n  blacklist\txen-blkback\nblacklist xen_netback # netbk\n");
+    EXPECT_TRUE(check_deny_list(root, rel, expected).in_place());
+
+    // One module left out, another added, a line the daemon never writes.
+    t.write(rel, "blacklist xen_netback\nblacklist xen_pciback\ninstall xen_blkback /bin/true\n");
+    c = check_deny_list(root, rel, expected);
+    EXPECT_EQ(c.problem, DenyListProblem::differs);
+    EXPECT_EQ(c.uncovered, std::vector<std::string>{"xen_blkback"});
+    EXPECT_EQ(c.stale, std::vector<std::string>{"xen_pciback"});
+    EXPECT_TRUE(c.other_lines);
+    EXPECT_NE(deny_list_problem_text(c).find(
+                  " differs from the policy: udev and modprobe can still load xen_blkback; it "
+                  "blacklists xen_pciback, which no deny rule denies; it has lines other than "
+                  "comments and blacklist ones; restart "),
+              std::string::npos)
+        << deny_list_problem_text(c);
+    // Nothing denied any more, the old list still there: it blocks modules (stale).
+    t.write(rel, expected);
+    c = check_deny_list(root, rel, "");
+    EXPECT_EQ(c.problem, DenyListProblem::differs);
+    EXPECT_EQ(c.stale, (std::vector<std::string>{"xen_netback", "xen_blkback"}));
+    EXPECT_TRUE(c.uncovered.empty());
+
+    // Not a regular file: never opened for a blocking read, named as unreadable.
+    std::filesystem::remove(path);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+    c = check_deny_list(root, rel, expected);
+    EXPECT_EQ(c.problem, DenyListProblem::unreadable);
+    EXPECT_STREQ(deny_list_problem_name(c.problem), "unreadable");
+    EXPECT_NE(deny_list_problem_text(c).find(
+                  path + " cannot be read: FIFO, not a regular file: cannot tell whether udev "
+                         "and modprobe refuse xen_netback, xen_blkback; restart "),
+              std::string::npos)
+        << deny_list_problem_text(c);
+    // A symlink out of the root is not followed out of it.
+    std::filesystem::remove(path);
+    std::filesystem::create_symlink("/etc/passwd", path);
+    EXPECT_EQ(check_deny_list(root, rel, expected).problem, DenyListProblem::missing);
+}
+
 // A read-only /run/modprobe.d (a private mount namespace, the directory bind-mounted
 // read-only): removing the list when there is none is nothing to do, though unlink(2)
 // answers EROFS; removing an existing one, or writing one, still warns.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <set>
@@ -12,8 +13,58 @@
 #include "name_resolution.h"
 #include "sysfs_parse.h"
 #include "sysroot.h"
+#include "text_escape.h"
+#include "text_lines.h"
 
 namespace xa {
+
+namespace {
+
+// The deny list is a few lines per rule; more than this is not a file the daemon wrote.
+constexpr std::size_t kDenyListMax = std::size_t{1024} * 1024;
+
+// At most this many module names in a status line, then "and N more".
+constexpr std::size_t kNamesShown = 10;
+
+// What a deny list text blacklists, as modprobe.d(5) reads it: "blacklist NAME" (more words
+// are ignored, as libkmod ignores them: the generated lines end in "# deny ..."), names
+// normalized ('-' as '_'), in file order, each once. *OTHER: a line that is neither blank,
+// a comment nor such a blacklist line.
+std::vector<std::string> blacklisted_names(std::string_view text, bool* other) {
+    std::vector<std::string> names;
+    Lines lines(text);
+    while (const auto line = lines.next()) {
+        std::vector<std::string_view> words;
+        std::size_t i = 0;
+        while (i < line->size()) {
+            const std::size_t start = line->find_first_not_of(" \t\r", i);
+            if (start == std::string_view::npos) break;
+            const std::size_t end = std::min(line->find_first_of(" \t\r", start), line->size());
+            words.push_back(line->substr(start, end - start));
+            i = end;
+        }
+        if (words.empty() || words[0].starts_with('#')) continue;
+        if (words[0] != "blacklist" || words.size() < 2) {
+            *other = true;
+            continue;
+        }
+        std::string name = normalize_module_name(words[1]);
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(std::move(name));
+    }
+    return names;
+}
+
+std::string name_list(const std::vector<std::string>& names) {
+    std::string s;
+    for (std::size_t i = 0; i < names.size() && i < kNamesShown; ++i)
+        s += (i == 0 ? "" : ", ") + escape_text(names[i]);
+    if (names.size() > kNamesShown)
+        s += " and " + std::to_string(names.size() - kNamesShown) + " more";
+    return s;
+}
+
+}  // namespace
 
 std::string deny_list_text(const Policy& policy, const ModuleIndex* index) {
     if (policy.deny.empty()) return {};
@@ -89,6 +140,85 @@ std::optional<std::string> write_deny_list(const std::string& path, const std::s
         return "cannot write " + path + ": " + errno_text(err);
     }
     return std::nullopt;
+}
+
+const char* deny_list_problem_name(DenyListProblem p) {
+    switch (p) {
+        case DenyListProblem::none:
+            return nullptr;
+        case DenyListProblem::missing:
+            return "missing";
+        case DenyListProblem::unreadable:
+            return "unreadable";
+        case DenyListProblem::differs:
+            return "differs";
+    }
+    return nullptr;
+}
+
+DenyListCheck check_deny_list(const SysRoot& root, const std::string& rel,
+                              const std::string& expected) {
+    DenyListCheck c;
+    c.path = root.path(rel);
+    bool unused = false;
+    const std::vector<std::string> denied = blacklisted_names(expected, &unused);
+    const ReadResult r = root.read(rel, kDenyListMax);
+    if (r.status == ReadResult::Status::missing) {
+        // Nothing denied, nothing to blacklist: the daemon removes the file then.
+        if (!denied.empty()) {
+            c.problem = DenyListProblem::missing;
+            c.uncovered = denied;
+        }
+        return c;
+    }
+    if (!r.ok()) {
+        c.problem = DenyListProblem::unreadable;
+        c.read_error = r.why();
+        c.uncovered = denied;
+        return c;
+    }
+    const std::vector<std::string> listed = blacklisted_names(r.data, &c.other_lines);
+    for (const std::string& m : denied)
+        if (std::find(listed.begin(), listed.end(), m) == listed.end()) c.uncovered.push_back(m);
+    for (const std::string& m : listed)
+        if (std::find(denied.begin(), denied.end(), m) == denied.end()) c.stale.push_back(m);
+    if (!c.uncovered.empty() || !c.stale.empty() || c.other_lines)
+        c.problem = DenyListProblem::differs;
+    return c;
+}
+
+std::string deny_list_problem_text(const DenyListCheck& c) {
+    std::string s = c.path;
+    switch (c.problem) {
+        case DenyListProblem::none:
+            return {};
+        case DenyListProblem::missing:
+            s += " is missing";
+            break;
+        case DenyListProblem::unreadable:
+            s += " cannot be read: " + c.read_error;
+            break;
+        case DenyListProblem::differs:
+            s += " differs from the policy";
+            break;
+    }
+    const char* sep = ": ";
+    auto part = [&](const std::string& text) {
+        s += sep + text;
+        sep = "; ";
+    };
+    if (!c.uncovered.empty())
+        part(c.problem == DenyListProblem::unreadable
+                 ? "cannot tell whether udev and modprobe refuse " + name_list(c.uncovered)
+                 : "udev and modprobe can still load " + name_list(c.uncovered));
+    if (!c.stale.empty())
+        part("it blacklists " + name_list(c.stale) + ", which no deny rule denies");
+    if (c.other_lines) part("it has lines other than comments and blacklist ones");
+    const std::size_t slash = c.path.rfind('/');
+    part("restart xen-autoload.service (systemctl restart xen-autoload) and check that " +
+         (slash == std::string::npos || slash == 0 ? c.path : c.path.substr(0, slash)) +
+         " is writable");
+    return s;
 }
 
 }  // namespace xa

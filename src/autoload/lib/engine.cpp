@@ -60,6 +60,13 @@ std::optional<std::string> write_deny_list_for(const Context& ctx, const std::st
     return write_deny_list(path, deny_list_text(ctx.policy, &index));
 }
 
+std::optional<DenyListCheck> check_deny_list_for(const Context& ctx) {
+    if (ctx.platform.hypervisor != Hypervisor::xen) return std::nullopt;
+    if (ctx.policy.deny.empty()) return check_deny_list(ctx.root, kDenyListPath, {});
+    const KmodIndex index(ctx.root, ctx.kernel);
+    return check_deny_list(ctx.root, kDenyListPath, deny_list_text(ctx.policy, &index));
+}
+
 LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts) {
     if (!opts.dry_run && !ctx.root.is_live() && !module_insertion_simulated())
         throw std::logic_error("refusing to insert modules for a tree under --root " +

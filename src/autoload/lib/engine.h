@@ -41,6 +41,11 @@ Plan make_plan_for(const Context& ctx);
 // only when there is a deny rule to resolve. Returns nothing, or one line naming path and errno.
 std::optional<std::string> write_deny_list_for(const Context& ctx, const std::string& path);
 
+// status: the deny list at kDenyListPath inside ctx's root against what write_deny_list_for
+// would write now (deny_list.h). Nullopt when not on Xen: the daemon writes the list only
+// there. Opens the module tree only when there is a deny rule to resolve.
+std::optional<DenyListCheck> check_deny_list_for(const Context& ctx);
+
 // Refuses (std::logic_error) a real load under a root other than the live system, or for
 // a kernel other than the running one (unless the insertion is simulated: loader.h).
 LoadReport load_plan(const Context& ctx, const Plan& plan, const LoadOptions& opts);

@@ -2,9 +2,11 @@
 // whether to load it. A pure function of role, policy and module index.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "deny_list.h"
 #include "module_index.h"
 #include "pci_hide.h"
 #include "platform.h"
@@ -46,6 +48,9 @@ struct Plan {
     // The pciback-hide rules against the PCI devices present (make_plan_for reads sysfs;
     // make_plan leaves it empty).
     PciHideSurvey pci_hide;
+    // status only (check_deny_list_for): the deny list file against the policy; nullopt
+    // when not checked (plan, load, daemon; or not on Xen, where no daemon writes it).
+    std::optional<DenyListCheck> deny_list;
 };
 
 Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index);

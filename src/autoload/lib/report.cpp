@@ -44,6 +44,20 @@ std::string pci_hide_plan_text(const PciHideSurvey& h) {
     return s;
 }
 
+// status --json "deny_list": the file, whether it blacklists exactly the denied modules,
+// else what is wrong ("missing", "unreadable", "differs"), the status line saying so, the
+// denied modules it does not blacklist and the ones it blacklists that no rule denies.
+json deny_list_json(const DenyListCheck& c) {
+    const char* problem = deny_list_problem_name(c.problem);
+    const std::string message = deny_list_problem_text(c);
+    return {{"path", c.path},
+            {"in_place", c.in_place()},
+            {"problem", problem ? json(problem) : json(nullptr)},
+            {"message", message.empty() ? json(nullptr) : json(message)},
+            {"uncovered", c.uncovered},
+            {"stale", c.stale}};
+}
+
 }  // namespace
 
 json platform_json(const Platform& p, bool driver_domain) {
@@ -151,6 +165,7 @@ std::string load_text(const LoadReport& report) {
 bool status_complete(const Plan& plan) {
     if (plan.no_policy) return false;
     if (!plan.pci_hide.complete()) return false;
+    if (plan.deny_list && !plan.deny_list->in_place()) return false;
     for (const PlanEntry& e : plan.modules) {
         if (e.loaded_although_denied) return false;
         const bool present = is_present(e.state);
@@ -185,6 +200,7 @@ json status_json(const Plan& plan) {
             {"complete", status_complete(plan)},
             {"warnings", plan.warnings},
             {"modules", std::move(mods)},
+            {"deny_list", plan.deny_list ? deny_list_json(*plan.deny_list) : json(nullptr)},
             {"pci_hide",
              {{"applies", plan.pci_hide.applies},
               {"reason", plan.pci_hide.reason},
@@ -208,6 +224,9 @@ std::string status_text(const Plan& plan) {
                   : std::string()) +
              "\n";
     }
+    // Only when wrong: a deny list in place (or none needed) leaves the output as it was.
+    if (plan.deny_list && !plan.deny_list->in_place())
+        s += "deny list: " + deny_list_problem_text(*plan.deny_list) + "\n";
     if (!plan.pci_hide.reason.empty()) s += "pciback-hide: " + plan.pci_hide.reason + "\n";
     for (const PciHideMatch& m : plan.pci_hide.devices)
         s += std::string(m.hidden() ? "ok       " : "MISSING  ") + m.address + "  [" +

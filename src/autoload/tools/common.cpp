@@ -36,7 +36,8 @@ int show_plan(const Options& o, const PlanView& view) {
     const auto ctx = prepare_or_report(o, exit_code);
     if (!ctx) return exit_code;
     try {
-        const Plan plan = make_plan_for(*ctx);
+        Plan plan = make_plan_for(*ctx);
+        if (view.check_deny_list) plan.deny_list = check_deny_list_for(*ctx);
         if (o.json)
             print_json(view.json(plan));
         else

@@ -23,6 +23,8 @@ struct PlanView {
     nlohmann::ordered_json (*json)(const Plan&);
     std::string (*text)(const Plan&);
     int (*exit_code)(const Plan&);
+    // status: also check the deny list in place (Plan::deny_list).
+    bool check_deny_list = false;
 };
 int show_plan(const Options& o, const PlanView& view);
 

@@ -32,9 +32,11 @@ std::string check_kernel_notes() {
 std::string status_notes() {
     return "pciback-hide (dom0): one line per device a rule matches, with the driver it is "
            "bound to now (ok: pciback, MISSING: another driver or none)\n"
+           "deny list (Xen): one line when /run/modprobe.d/xen-autoload-deny.conf is missing, "
+           "unreadable or differs from the deny rules\n"
            "exit status: 0 complete, 1 a required module is missing, a denied one is loaded, "
-           "a device to hide is not bound to pciback, or no policy is configured, 2 usage or "
-           "config error\n";
+           "a device to hide is not bound to pciback, the deny list is not in place, or no "
+           "policy is configured, 2 usage or config error\n";
 }
 
 std::string plan_notes() {

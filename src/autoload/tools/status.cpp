@@ -1,4 +1,5 @@
-// xen-autoload status: the policy against the loaded modules; exit 1 when incomplete.
+// xen-autoload status: the policy against the loaded modules and the deny list in
+// /run/modprobe.d; exit 1 when incomplete.
 #include "common.h"
 #include "exit_codes.h"
 #include "report.h"
@@ -7,9 +8,9 @@
 namespace xa {
 
 int run_status(const Subcommand&, const Options& o) {
-    return show_plan(o, {status_json, status_text, [](const Plan& plan) {
-                             return status_complete(plan) ? kExitOk : kExitFailed;
-                         }});
+    return show_plan(
+        o, {status_json, status_text,
+            [](const Plan& plan) { return status_complete(plan) ? kExitOk : kExitFailed; }, true});
 }
 
 }  // namespace xa
