@@ -17,6 +17,8 @@ done
 
 install -D -m 0755 "$here/xa-check.sh" "$root/usr/local/lib/xa-check/xa-check"
 install -D -m 0755 "$here/xa-measure.sh" "$root/usr/local/lib/xa-check/xa-measure"
+install -D -m 0644 "$here/xa-storm.sh" "$root/usr/local/lib/xa-check/xa-storm"
+install -D -m 0644 "$here/xa-faults.sh" "$root/usr/local/lib/xa-check/xa-faults"
 install -D -m 0644 "$here/xa-lib.sh" "$root/usr/local/lib/xa-check/xa-lib"
 install -D -m 0644 "$here/expected-checks.txt" "$root/usr/local/lib/xa-check/expected-checks.txt"
 install -D -m 0644 "$here/xa-check.service" "$root/etc/systemd/system/xa-check.service"

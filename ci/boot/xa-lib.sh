@@ -253,6 +253,54 @@ unit_journal() {
         SYSLOG_IDENTIFIER=xen-autoload _TRANSPORT=journal
 }
 
+# journal_cursor: the journal's current cursor, for "what was logged since".
+journal_cursor() { journalctl -n 1 -o cat --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+
+# daemon_device_counts CURSOR: "DEVICE COUNT" per backend device (sysfs name, e.g. vif-5-0)
+# our daemon logged a line for since CURSOR, by the structured field XA_DEVICE= its backend
+# lines carry. Lines of our name from another unit (a udev helper that logs to the journal)
+# are not the daemon's; the daemon's forked children may lack _SYSTEMD_UNIT (unit_journal).
+daemon_device_counts() {
+    journalctl --after-cursor="$1" -o json --no-pager SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
+        jq -r 'select(.XA_DEVICE != null and
+            (._SYSTEMD_UNIT // "xen-autoload.service") == "xen-autoload.service") |
+            .XA_DEVICE | sub(".*/"; "")' | sort | uniq -c | awk '{ print $2, $1 }'
+}
+
+# backend_devices REGEX: the dom0 kernel's xen-backend devices (vif-5-0...) matching REGEX.
+backend_devices() {
+    local d
+    for d in /sys/bus/xen-backend/devices/*; do
+        [ -e "$d" ] && [[ ${d##*/} =~ $1 ]] && echo "${d##*/}"
+    done | sort
+}
+
+# device_count_mismatch DEVICES COUNTS: each of DEVICES (one per line) must have count 1 in
+# COUNTS (daemon_device_counts); prints "DEVICE:COUNT " for each that does not.
+device_count_mismatch() {
+    local d n
+    while read -r d; do
+        [ -n "$d" ] || continue
+        n=$(awk -v d="$d" '$1 == d { print $2 }' <<<"$2")
+        [ "${n:-0}" = 1 ] || printf '%s:%s ' "$d" "${n:-0}"
+    done <<<"$1"
+}
+
+# daemon_handled_once CURSOR DEVICES FILE: waits (60 s at most: the daemon's children log
+# after the uevent) until each of DEVICES has exactly one daemon line since CURSOR; the
+# counts go to FILE; prints the devices that do not ("DEVICE:COUNT ...", empty when all do).
+daemon_handled_once() {
+    local deadline=$((SECONDS + 60)) counts wrong
+    while :; do
+        counts=$(daemon_device_counts "$1")
+        wrong=$(device_count_mismatch "$2" "$counts")
+        if [ -z "$wrong" ] || [ $SECONDS -ge $deadline ]; then break; fi
+        sleep 1
+    done
+    printf '%s\n' "$counts" >"$3"
+    printf '%s' "$wrong"
+}
+
 # Errors logged by us: our unit, and anything logged under our name (udev helper, initramfs).
 our_errors() {
     journalctl -b -p err -o short-monotonic --no-pager \
