@@ -278,12 +278,9 @@ backend_devices() {
 # device_count_mismatch DEVICES COUNTS: each of DEVICES (one per line) must have count 1 in
 # COUNTS (daemon_device_counts); prints "DEVICE:COUNT " for each that does not.
 device_count_mismatch() {
-    local d n
-    while read -r d; do
-        [ -n "$d" ] || continue
-        n=$(awk -v d="$d" '$1 == d { print $2 }' <<<"$2")
-        [ "${n:-0}" = 1 ] || printf '%s:%s ' "$d" "${n:-0}"
-    done <<<"$1"
+    awk 'NR == FNR { n[$1] = $2; next }
+        $1 != "" && n[$1] != 1 { printf "%s:%s ", $1, (n[$1] == "" ? 0 : n[$1]) }' \
+        <(printf '%s\n' "$2") <(printf '%s\n' "$1")
 }
 
 # daemon_handled_once CURSOR DEVICES FILE: waits (60 s at most: the daemon's children log
@@ -295,7 +292,7 @@ daemon_handled_once() {
         counts=$(daemon_device_counts "$1")
         wrong=$(device_count_mismatch "$2" "$counts")
         if [ -z "$wrong" ] || [ $SECONDS -ge $deadline ]; then break; fi
-        sleep 1
+        sleep 2
     done
     printf '%s\n' "$counts" >"$3"
     printf '%s' "$wrong"
