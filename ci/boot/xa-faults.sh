@@ -98,8 +98,7 @@ fault_case() {
         "exit $rc: $(grep -m1 -F -- "$what" "$out/faults-$f-status.txt" | cut -c1-200)"
     # Every line of ours since the cursor (kept), then those at warning or worse. Not
     # journalctl -p: in this boot it left out lines whose PRIORITY was 3 or 4.
-    journalctl --after-cursor="$cursor" -o json --no-pager SYSLOG_IDENTIFIER=xen-autoload \
-        >"$out/faults-$f-journal.json" 2>&1
+    our_journal_since "$cursor" >"$out/faults-$f-journal.json" 2>&1
     jq -r 'select((.PRIORITY // "6" | tonumber) <= 4) | .MESSAGE' "$out/faults-$f-journal.json" \
         >"$out/faults-$f-journal.txt" 2>&1
     lines=$(grep -c . "$out/faults-$f-journal.txt")

@@ -256,12 +256,16 @@ unit_journal() {
 # journal_cursor: the journal's current cursor, for "what was logged since".
 journal_cursor() { journalctl -n 1 -o cat --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
 
+# our_journal_since CURSOR: every journal entry under our name after CURSOR, as JSON lines
+# (the one query the phases' journal checks filter).
+our_journal_since() { journalctl --after-cursor="$1" -o json --no-pager SYSLOG_IDENTIFIER=xen-autoload; }
+
 # daemon_device_counts CURSOR: "DEVICE COUNT" per backend device (sysfs name, e.g. vif-5-0)
 # our daemon logged a line for since CURSOR, by the structured field XA_DEVICE= its backend
 # lines carry. Lines of our name from another unit (a udev helper that logs to the journal)
 # are not the daemon's; the daemon's forked children may lack _SYSTEMD_UNIT (unit_journal).
 daemon_device_counts() {
-    journalctl --after-cursor="$1" -o json --no-pager SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
+    our_journal_since "$1" 2>/dev/null |
         jq -r 'select(.XA_DEVICE != null and
             (._SYSTEMD_UNIT // "xen-autoload.service") == "xen-autoload.service") |
             .XA_DEVICE | sub(".*/"; "")' | sort | uniq -c | awk '{ print $2, $1 }'
