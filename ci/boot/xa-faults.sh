@@ -96,8 +96,7 @@ fault_case() {
     [ "$rc" = 1 ] && grep -qF -- "$what" "$out/faults-$f-status.txt"
     verdict $? "$name: xen-autoload status exits 1 and names $what" \
         "exit $rc: $(grep -m1 -F -- "$what" "$out/faults-$f-status.txt" | cut -c1-200)"
-    # Every line of ours since the cursor (kept), then those at warning or worse. Not
-    # journalctl -p: in this boot it left out lines whose PRIORITY was 3 or 4.
+    # Every line of ours since the cursor (kept), then those at warning or worse.
     our_journal_since "$cursor" >"$out/faults-$f-journal.json" 2>&1
     jq -r 'select((.PRIORITY // "6" | tonumber) <= 4) | .MESSAGE' "$out/faults-$f-journal.json" \
         >"$out/faults-$f-journal.txt" 2>&1

@@ -61,6 +61,41 @@ if [ "$rc_stuck" = 0 ] || [[ $how_stuck != "still running: "* ]]; then
     fails=$((fails + 1))
 fi
 
+# our_journal_since: every line of ours after the cursor, on a real journal file (written
+# by systemd-journal-remote from export format; journalctl reads it with --file). With the
+# cursor on another source's line, journalctl --after-cursor dropped our first line after
+# it (systemd 252); with the cursor on a line of ours, that line is not "since".
+jr=/lib/systemd/systemd-journal-remote
+[ -x "$jr" ] || { echo "FAIL: $jr missing (ci/deps/boot-integration.txt)" >&2; exit 1; }
+i=0
+for e in "kernel|other 1|" "xen-autoload|ours A|/devices/vbd-2-51712" "xen-autoload|ours B|/devices/vif-2-0" \
+    "kernel|other 2|" "xen-autoload|ours C|/devices/vif-3-0"; do
+    IFS='|' read -r ident msg dev <<<"$e"
+    printf '%s\n' "__REALTIME_TIMESTAMP=$((1700000000000000 + i * 1000))" \
+        "__MONOTONIC_TIMESTAMP=$((1000000 + i * 1000))" "_BOOT_ID=0123456789abcdef0123456789abcdef" \
+        "SYSLOG_IDENTIFIER=$ident" "MESSAGE=$msg" "PRIORITY=6" ${dev:+"XA_DEVICE=$dev"} ""
+    i=$((i + 1))
+done >"$out/export.txt"
+"$jr" -o "$out/t.journal" "$out/export.txt" 2>"$out/jr.log" ||
+    { echo "FAIL: $jr: $(cat "$out/jr.log")" >&2; exit 1; }
+# shellcheck disable=SC2317 # called by our_journal_since
+journalctl() { command journalctl --file="$out/t.journal" "$@"; }
+cursor_of() { journalctl -o json --no-pager | jq -r --arg m "$1" 'select(.MESSAGE == $m) | .__CURSOR'; }
+since() { our_journal_since "$(cursor_of "$1")" | jq -r .MESSAGE | tr '\n' ' '; }
+for want in "other 1|ours A ours B ours C " "ours A|ours B ours C " "other 2|ours C " "ours C|"; do
+    got=$(since "${want%%|*}")
+    if [ "$got" != "${want#*|}" ]; then
+        echo "FAIL: our_journal_since the line '${want%%|*}': '$got', expected '${want#*|}'" >&2
+        fails=$((fails + 1))
+    fi
+done
+got=$(daemon_device_counts "$(cursor_of "other 1")" | tr '\n' ' ')
+if [ "$got" != "vbd-2-51712 1 vif-2-0 1 vif-3-0 1 " ]; then
+    echo "FAIL: daemon_device_counts since 'other 1': '$got'" >&2
+    fails=$((fails + 1))
+fi
+unset -f journalctl
+
 # Every call in the in-image scripts: `verdict $? ...` (or a saved status), never `... $?`
 # at the end of the call.
 bad=$(grep -rnE '^[[:space:]]*verdict ' "$top/ci" | grep -vE 'verdict (\$\?|"\$[a-z_]+") ' || true)
@@ -69,5 +104,5 @@ if [ -n "$bad" ]; then
     echo "$bad" >&2
     fails=$((fails + 1))
 fi
-[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks); shutdown_domain judges by the domain"
+[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks); shutdown_domain judges by the domain; our_journal_since keeps every line after the cursor"
 exit $((fails > 0))
