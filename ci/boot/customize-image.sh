@@ -20,6 +20,8 @@ install -D -m 0755 "$here/xa-measure.sh" "$root/usr/local/lib/xa-check/xa-measur
 install -D -m 0644 "$here/xa-storm.sh" "$root/usr/local/lib/xa-check/xa-storm"
 install -D -m 0644 "$here/xa-faults.sh" "$root/usr/local/lib/xa-check/xa-faults"
 install -D -m 0644 "$here/xa-lib.sh" "$root/usr/local/lib/xa-check/xa-lib"
+install -D -m 0644 "$here/xa-domains.sh" "$root/usr/local/lib/xa-check/xa-domains"
+install -D -m 0755 "$here/capture-fixture.sh" "$root/usr/local/lib/xa-check/capture-fixture"
 install -D -m 0644 "$here/expected-checks.txt" "$root/usr/local/lib/xa-check/expected-checks.txt"
 install -D -m 0644 "$here/xa-check.service" "$root/etc/systemd/system/xa-check.service"
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"

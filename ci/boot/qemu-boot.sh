@@ -11,7 +11,8 @@
 #   DEVICE: one more QEMU -device (e.g. e1000,addr=0x10), repeatable.
 #   DISK: one more virtio disk after the result disk (/dev/vdc, ...), a raw image opened
 #   with snapshot=on like the root: the file is never written. Repeatable.
-#   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0).
+#   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0);
+#   XA_XEN_ARGS (environment) to Xen's.
 # Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results) and
 # NAME.timing (KEY=seconds from QEMU start: systemd_up, checks_start, done, exit).
 # Exit: 0 when the console shows XA-DONE and the result disk held a results file; 1 when
@@ -71,7 +72,7 @@ common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -nodefaults -display none -m
 if [ "$kind" = xen ]; then
     # shellcheck disable=SC2054 # commas inside QEMU option values
     cmd=(qemu-system-x86_64 "${common[@]}" -cpu "$xen_cpu" -kernel "$img/xen"
-        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all"
+        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all${XA_XEN_ARGS:+ $XA_XEN_ARGS}"
         -initrd "$kdir/vmlinuz console=hvc0 earlyprintk=xen root=/dev/vda rw $*,$kdir/initrd.img")
 else
     cmd=(qemu-system-x86_64 "${common[@]}" -cpu max -kernel "$kdir/vmlinuz"

@@ -12,8 +12,10 @@
 #   xa.mode=denystale  the same without update-initramfs -u: the unit unloads netback
 #   xa.phase=storm   (dom0) then 8 PV guests at once (xa-storm.sh)
 #   xa.phase=faults  (dom0) then SIGKILL and broken-tree faults (xa-faults.sh)
+#   xa.phase=pvh     (dom0) then a PVH guest booting a copy of this system (xa-domains.sh)
 #   xa.mode=drvdom   the deny boot's driver domain (a PV guest booting a copy of this
 #                    system): its checks go to xenstore, then it serves the test guest's vif
+#   xa.mode=domu     the PVH guest of xa.phase=pvh: its checks go to xenstore
 # Results: every check and metric is one JSON line in $out/results.jsonl and one marker line
 # on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC NAME VALUE UNIT"); the whole
 # $out directory (results, journal, lsmod snapshots...) is written as a tar archive to the
@@ -28,14 +30,16 @@ result_disk=/dev/vdb
 mkdir -p "$out"
 : >"$out/results.jsonl"
 mode=$(sed -n 's/.*\bxa\.mode=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
-# Extra phases (a dom0 boot's storm or faults), comma-separated on the command line.
-phases=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^xa\.phase=//p' | tr ',' ' ')
+# Extra phases (a dom0 boot's storm, pvh or faults): xa.phase=NAME, once per phase.
+phases=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^xa\.phase=//p' | tr ',\n' '  ')
 lib=/var/lib/xa-check
 own_unit=xa-check.service
 # stage image writes one guest config per installed kernel (customize-image.sh)
 guest_cfg=/etc/xen/xa-guest-$(uname -r).cfg
 # shellcheck source-path=SCRIPTDIR source=xa-lib.sh
 . /usr/local/lib/xa-check/xa-lib
+# shellcheck source-path=SCRIPTDIR source=xa-domains.sh
+. /usr/local/lib/xa-check/xa-domains
 
 # every_expected_reported: each check ci/boot/expected-checks.txt lists for this mode is in
 # the results; one that is not (a path of this script that skipped it) is reported failed.
@@ -150,6 +154,10 @@ check_dom0() {
         storm
         save_results
     fi
+    if has_phase pvh; then
+        domu_guest pvh
+        save_results
+    fi
     check_clean
     if has_phase faults; then
         save_results
@@ -230,142 +238,6 @@ check_pci_hide() {
     drv=$(pci_driver "$control")
     pass_if "control: its twin, named nowhere, bound to its native driver" \
         "${control:-no xa.pci-control=}: $drv" [ "$drv" = virtio-pci ]
-}
-
-# The driver domain of the deny boot (xen-autoload.conf(5): driver-domain yes): a PV guest
-# booting a copy of this very system from the third disk (stage boot's -x: /dev/vdc, a
-# snapshot of the same image), its policy changed the admin's way before it starts: no
-# deny rule, no pciback-hide, "driver-domain yes". Its own xa-check (xa.mode=drvdom,
-# check_driver_domain_guest) reports through xenstore; then the test guest's vif is served
-# by it (backend=) while this dom0 still has no xen-netback.
-dd_name=xa-dd
-# A name before the shipped default.conf: its "driver-domain no" used to win over this.
-dd_conf=50-driver-domain.conf
-driver_domain() {
-    local disk=/dev/vdc mnt=/run/xa-dd cfg=$out/driver-domain.cfg ddid n='' i rec t0 deadline
-    mkdir -p "$mnt"
-    if mount "$disk" "$mnt" 2>"$out/driver-domain-mount.txt"; then
-        rm -f "$mnt/etc/xen-autoload/90-deny-netback.conf" "$mnt/etc/xen-autoload/80-hide-nics.conf"
-        printf '%s\n' "# This domain runs the network and block backends of other domains." \
-            "driver-domain yes" >"$mnt/etc/xen-autoload/${dd_conf}"
-        # xl devd needs hypercalls through privcmd, which Linux (6.1.0-57 here) blocks in a
-        # domU without a target domain unless told otherwise; xen-autoload loads it with
-        # the options of modprobe.d.
-        printf '%s\n' "# xl devd (backend hotplug) in this driver domain needs hypercalls." \
-            "options xen_privcmd unrestricted=1" >"$mnt/etc/modprobe.d/xen-driver-domain.conf"
-        ls "$mnt/etc/xen-autoload" >"$out/driver-domain-policy.txt" 2>&1
-        umount "$mnt"
-    fi
-    pass_if "driver domain: its disk prepared (driver-domain yes, no deny rule)" \
-        "$disk: $(tr '\n' ' ' <"$out/driver-domain-policy.txt" 2>/dev/null)" \
-        grep -qx "$dd_conf" "$out/driver-domain-policy.txt"
-    # The dom0's kernel and initramfs (the initramfs holds the dom0's policy: as a plain
-    # domU it loads nothing there; the root's policy makes the domain a driver domain).
-    printf '%s\n' "name = \"$dd_name\"" 'type = "pv"' "kernel = \"/boot/vmlinuz-$(uname -r)\"" \
-        "ramdisk = \"/boot/initrd.img-$(uname -r)\"" \
-        'extra = "console=hvc0 root=/dev/xvda rw xa.mode=drvdom"' 'memory = 640' 'vcpus = 1' \
-        'driver_domain = 1' "disk = [ \"format=raw,vdev=xvda,access=rw,target=$disk\" ]" \
-        'on_poweroff = "destroy"' 'on_reboot = "destroy"' 'on_crash = "destroy"' >"$cfg"
-    t0=$(now_us)
-    if ! timeout 180 xl create "$cfg" >"$out/driver-domain-xl-create.txt" 2>&1; then
-        check "driver domain: started (xl create, driver_domain=1)" fail \
-            "$(tail -n 3 "$out/driver-domain-xl-create.txt" | tr '\n' ' ')"
-        return
-    fi
-    ddid=$(timeout 30 xl domid "$dd_name" 2>/dev/null)
-    check "driver domain: started (xl create, driver_domain=1)" pass "domid $ddid"
-    local console_pid
-    console_pid=$(console_log "$dd_name" "$out/driver-domain-console.txt" 600 "[$dd_name] ")
-    # Its checks: data/xa-check/N (one JSON record each), then data/xa-check/done = N. It
-    # reported 77 s after xl create (2026-12-06); the wait ends well before the unit's
-    # 780 s, so that its console is kept whatever happens.
-    deadline=$((SECONDS + 240))
-    while [ $SECONDS -lt $deadline ]; do
-        n=$(xs_read "/local/domain/$ddid/data/xa-check/done") && [ -n "$n" ] && break
-        sleep 2
-    done
-    metric driver-domain-reported-ms $((($(now_us) - t0) / 1000)) "ms from xl create"
-    pass_if "driver domain: reported its checks through xenstore" "${n:-nothing in 240 s} records" \
-        [ -n "$n" ]
-    for ((i = 0; i < ${n:-0}; i++)); do
-        rec=$(xs_read "/local/domain/$ddid/data/xa-check/$i")
-        check "$(jq -r .name <<<"$rec")" "$(jq -r .result <<<"$rec")" "$(jq -r .detail <<<"$rec")"
-    done
-    save_results
-    run_guest 'driver domain: ' "$dd_name"
-    cp /proc/modules "$out/modules-driver-domain-phase.txt"
-    pass_if "driver domain: xen_netback still not loaded in this dom0" "" \
-        not_loaded xen_netback "$out/modules-driver-domain-phase.txt"
-    shutdown_check "$dd_name" "$out/driver-domain-shutdown.txt" "driver domain: shut down (xl shutdown -w)"
-    kill "$console_pid" 2>/dev/null
-    wait "$console_pid" 2>/dev/null
-}
-
-# xa.mode=drvdom: this system as the deny boot's driver domain (driver_domain above). No
-# result disk here: the records go to xenstore (data/ is the domain's own), and the domain
-# stays up to serve the test guest's vif until the dom0 shuts it down.
-check_driver_domain_guest() {
-    local det st m line detail n=0
-    xen-autoload detect --json >"$out/detect.json" 2>&1
-    det=$(jq -r '"\(.hypervisor) \(.role) \(.guest_type) driver_domain=\(.driver_domain)"' \
-        "$out/detect.json" 2>/dev/null)
-    # The detail says why when it fails: the policy files and what detect made of them.
-    pass_if "driver domain: detect says xen domU PV, driver-domain yes" \
-        "$det; /etc/xen-autoload: $(find /etc/xen-autoload -name '*.conf' -printf '%f ')$(jq -r \
-            '.evidence[]? | select(.source == "policy") | "; policy: \(.fact)"' \
-            "$out/detect.json" 2>/dev/null)" \
-        [ "$det" = "xen domU PV driver_domain=true" ]
-    st=$(unit_state)
-    pass_if "driver domain: xen-autoload.service ran and succeeded" "$st" \
-        unit_has LoadState=loaded Result=success ConditionResult=yes ExecMainStatus=0
-    # The unit logs each module once it is in; journald may take a while to read the lines
-    # under TCG: wait for both (60 s at most), then judge.
-    local until=$((SECONDS + 60))
-    while :; do
-        unit_journal cat >"$out/unit-journal.txt" 2>&1
-        [ "$(grep -cE '^xen-(netback|blkback): ' "$out/unit-journal.txt")" -lt 2 ] || break
-        [ $SECONDS -lt $until ] || break
-        sleep 2
-    done
-    cp /proc/modules "$out/modules.txt"
-    for m in xen_netback xen_blkback; do
-        line=$(grep -m1 -E "^${m//_/-}: loaded( as $m)?$" "$out/unit-journal.txt")
-        detail="${line:-none in the journal of the unit: $(head -n 3 "$out/unit-journal.txt" |
-            tr '\n' ' ' | cut -c1-200)}; $(grep -c '^xen' "$out/modules.txt") xen modules"
-        [ -n "$line" ] && grep -q "^$m " "$out/modules.txt"
-        verdict $? "driver domain: xen-autoload.service loaded $m (driver-domain role)" "$detail"
-    done
-    # The parameter is not in sysfs; without it the module says so in the kernel log.
-    line=$(dmesg | grep -m1 'xen_privcmd: No target domain found')
-    grep -q '^xen_privcmd ' "$out/modules.txt" && [ -z "$line" ]
-    verdict $? "driver domain: xen_privcmd loaded with the modprobe.d option (unrestricted=1)" \
-        "${line:-loaded, no 'blocking all hypercalls' in the kernel log}"
-    # The bridge its vif-bridge script attaches guests' vifs to, and xl devd (the backend
-    # hotplug daemon of a driver domain), in the foreground of its own session: nothing of
-    # it can hold this script up.
-    ip link add xenbr0 type bridge 2>/dev/null
-    ip link set xenbr0 up
-    setsid -f xl devd -F >"$out/xl-devd.txt" 2>&1 </dev/null
-    sleep 2
-    line=$(pgrep -a -f '(^|/)xl devd' | head -n 1)  # /usr/sbin/xl execs Xen's own xl
-    pass_if "driver domain: xl devd running (backend hotplug)" \
-        "${line:-not running: $(head -c 300 "$out/xl-devd.txt" | tr '\n' ' ')}" [ -n "$line" ]
-    check_clean "driver domain: "
-    # For the record, on this domain's console (the dom0 keeps it): what failed, and why.
-    {
-        cat "$out/unit-journal.txt"
-        grep '^xen' "$out/modules.txt"
-        systemctl --failed --no-pager --plain --no-legend
-        systemctl status --failed --no-pager -l -n 20
-        journalctl -b -p warning --no-pager -n 60 -o short-monotonic
-    } >/dev/console 2>&1
-    while IFS= read -r line; do
-        xenstore-write "data/xa-check/$n" "$line" || say "XA-ERROR xenstore-write data/xa-check/$n"
-        n=$((n + 1))
-    done < <(jq -c 'select(.kind == "check")' "$out/results.jsonl")
-    xenstore-write data/xa-check/done "$n"
-    say "XA-DRIVER-DOMAIN reported $n checks"
-    sleep 900
 }
 
 # The deny variant (drop-in, then update-initramfs -u). Nothing may load xen-netback: not
@@ -486,6 +358,10 @@ case $mode in
     denystale) check_deny_stale ;;
     drvdom)
         check_driver_domain_guest
+        exit 0
+        ;;
+    domu)
+        check_domu_guest
         exit 0
         ;;
     native) check_native ;;
