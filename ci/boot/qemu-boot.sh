@@ -4,13 +4,17 @@
 # in-image checks (xa-check) left: the serial console log and the result disk's tar archive.
 # The root image is opened with snapshot=on, so every boot starts from the same image.
 #
-# Usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] [-C CPU_MODEL] [-d DEVICE]... [-x DISK]... xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
+# Usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] [-C CPU_MODEL] [-I] [-d DEVICE]... [-x DISK]... xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]
 #   IMAGE_DIR holds root.img and xen; the kernel (vmlinuz, initrd.img) comes from KERNEL_DIR,
 #   default IMAGE_DIR (stage image puts our own kernel in IMAGE_DIR/xa-kernel).
 #   CPUS: QEMU's -smp, default 2. CPU_MODEL: QEMU's -cpu under Xen, default max,-smap (below).
 #   DEVICE: one more QEMU -device (e.g. e1000,addr=0x10), repeatable.
 #   DISK: one more virtio disk after the result disk (/dev/vdc, ...), a raw image opened
 #   with snapshot=on like the root: the file is never written. Repeatable.
+#   -I: an emulated IOMMU (q35 with amd-iommu, every virtio disk behind it), which a PVH
+#   dom0 needs (Xen's dom0=pvh): without it the dom0 hangs checksumming ACPI tables Xen
+#   did not map for it, and with it plain virtio disks bypass the IOMMU and never finish
+#   a request (iommu_platform=on). ../shared/notes/xen-in-qemu.md.
 #   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0);
 #   XA_XEN_ARGS (environment) to Xen's.
 # Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results) and
@@ -22,17 +26,18 @@ set -euo pipefail
 deadline=${XA_BOOT_DEADLINE:-600}
 
 usage() {
-    echo "usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] [-C CPU_MODEL] [-d DEVICE]... [-x DISK]... xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2
+    echo "usage: qemu-boot.sh [-k KERNEL_DIR] [-c CPUS] [-C CPU_MODEL] [-I] [-d DEVICE]... [-x DISK]... xen|native IMAGE_DIR OUT_DIR NAME [KERNEL_ARGS...]" >&2
     exit 2
 }
-kdir='' cpus=2 devices=() disks=() xen_cpu=max,-smap
-while getopts k:c:C:d:x: opt; do
+kdir='' cpus=2 devices=() extra_disks=() xen_cpu=max,-smap iommu=0
+while getopts k:c:C:Id:x: opt; do
     case $opt in
         k) kdir=$OPTARG ;;
         c) cpus=$OPTARG ;;
         C) xen_cpu=$OPTARG ;;
+        I) iommu=1 ;;
         d) devices+=(-device "$OPTARG") ;;
-        x) disks+=(-drive "file=$OPTARG,if=virtio,format=raw,snapshot=on") ;;
+        x) extra_disks+=("$OPTARG") ;;
         *) usage ;;
     esac
 done
@@ -59,10 +64,24 @@ truncate -s 64M "$result"
 # drivers (floppy, sr_mod, bochs/drm with its frame-buffer console, parport) every boot
 # loaded and probed under TCG for nothing: a dom0 reached its checks 14 s sooner (128 -> 114 s,
 # side by side in one run, 2026-12-06).
-common=(-machine pc -accel tcg -smp "$cpus" -m 3072 -nodefaults -display none -monitor none -no-reboot
-    -nic none -serial "file:$console"
-    -drive "file=$img/root.img,if=virtio,format=raw,snapshot=on"
-    -drive "file=$result,if=virtio,format=raw" "${disks[@]}" "${devices[@]}")
+# The disks in order (/dev/vda root, /dev/vdb result, then -x's): plain virtio, or with -I
+# virtio-blk-pci devices behind the IOMMU, which must come before them.
+machine=pc disks=() n=0
+[ "$iommu" = 0 ] || { machine=q35 disks=(-device amd-iommu); }
+disk() {  # disk FILE SNAPSHOT(on|off)
+    if [ "$iommu" = 0 ]; then
+        disks+=(-drive "file=$1,if=virtio,format=raw,snapshot=$2")
+    else
+        disks+=(-drive "file=$1,if=none,id=d$n,format=raw,snapshot=$2"
+            -device "virtio-blk-pci,drive=d$n,iommu_platform=on,disable-legacy=on")
+    fi
+    n=$((n + 1))
+}
+disk "$img/root.img" on
+disk "$result" off
+for f in "${extra_disks[@]}"; do disk "$f" on; done
+common=(-machine "$machine" -accel tcg -smp "$cpus" -m 3072 -nodefaults -display none -monitor none -no-reboot
+    -nic none -serial "file:$console" "${disks[@]}" "${devices[@]}")
 # The CPU under Xen (-C): max,-smap by default (SMAP under TCG crashes a PV dom0 at its first
 # instruction). A PV domU running a full Debian (the deny boot's driver domain) does not
 # survive max here: its processes died of heap corruption (systemd, udevd, mount segfaulting
