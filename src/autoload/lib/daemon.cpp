@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "deadlines.h"
 #include "deny_list.h"
 #include "engine.h"
 #include "forked_task.h"
@@ -71,6 +73,21 @@ void notify(const std::string& text) {
 
 // Time a child gets beyond the module deadline(s) for everything else (deadlines.h).
 constexpr std::chrono::milliseconds kChildMargin{deadlines::kChildMargin};
+
+// Runs WORK in a child (run_forked) after moving systemd's bound for the current state
+// (start, reload) past the child's own DEADLINE: TimeoutStartSec counts from the unit's
+// start, and on a slow machine what came before the child can eat the margin between the
+// two (a PVH dom0 under emulation: systemd killed the start before the child's deadline,
+// whose message names the module that hung, could fire). EXTEND_TIMEOUT_USEC only ever
+// extends, never shortens, the unit's own timeout; while the unit is active, systemd
+// ignores it.
+bool run_child(const std::string& what, const std::function<bool()>& work,
+               std::chrono::milliseconds deadline) {
+    const auto bound =
+        std::chrono::duration_cast<std::chrono::microseconds>(deadline + deadlines::kServiceMargin);
+    notify("EXTEND_TIMEOUT_USEC=" + std::to_string(bound.count()));
+    return run_forked(what, work, deadline);
+}
 
 // The long-lived process keeps only the Context (platform, policy: no libkmod) and the
 // sockets; all libkmod and journal work happens in children (forked_task.h says why).
@@ -146,7 +163,7 @@ class Daemon {
     // Writes the deny list, loads the role's modules, in a child. False when a required one
     // failed or the loading did not finish within the deadline.
     bool apply(const Context& ctx, const char* when) {
-        const bool ok = run_forked(
+        const bool ok = run_child(
             std::string(when) + ": module loading", [&] { return apply_here(ctx); },
             opts_.module_deadline + kChildMargin);
         if (!ok)
@@ -225,8 +242,8 @@ class Daemon {
             return ok;
         };
         // Each request has its own module deadline inside the child.
-        (void)run_forked("backend device " + devices.front().second, work,
-                         opts_.module_deadline * static_cast<long>(devices.size()) + kChildMargin);
+        (void)run_child("backend device " + devices.front().second, work,
+                        opts_.module_deadline * static_cast<long>(devices.size()) + kChildMargin);
     }
 
     void coldplug(const Context& ctx) const { handle(ctx, existing_backend_devices(opts_.root)); }
