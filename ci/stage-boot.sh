@@ -24,8 +24,9 @@
 #                    (image/xa-kernel/), also as the PV guest's kernel
 #   TARGET trixie    $XA_OUT/image-trixie, Debian 13: Xen 4.20, Debian's 6.12 kernel
 #   TARGET pvh       the same Debian 13 image as a PVH dom0 (Xen's dom0=pvh), behind an
-#                    emulated IOMMU (qemu-boot.sh -I); not in the default list: slow (about
-#                    12 minutes) and its PV guest does not come up yet (docs/measurements.md)
+#                    emulated IOMMU (qemu-boot.sh -I); not in the default list: slow (12-14
+#                    minutes) and its PV guest met libxl's hotplug timeouts in 2 of 3 runs
+#                    (docs/measurements.md)
 #   TARGET dracut    $XA_OUT/image-dracut, Debian 12 whose initramfs dracut made, with our
 #                    dracut module (the early load from its pre-udev hook)
 # Checks go to stage boot-xen[-TARGET], measure[-TARGET] or boot-native[-TARGET]; every

@@ -12,7 +12,8 @@
 #                  root through blkfront and its vif through netfront
 # Sourced by xa-check; uses check/metric/pass_if/verdict/xs_read/now_us/console_log/
 # shutdown_check/save_results/unit_state/unit_has/unit_journal/check_clean/cmdline_arg/
-# run_guest/guest_setup/not_loaded and $out from it.
+# run_guest/guest_setup/not_loaded/prefix_stem/read_device_states/check_connected and $out
+# from it.
 # shellcheck disable=SC2154 # out: set by xa-check
 
 copy_disk=/dev/vdc
@@ -25,8 +26,7 @@ copy_disk=/dev/vdc
 # whatever happens.
 copy_start() {
     local name=$1 cfg=$2 p=$3 what=$4 wait=$5 f n='' i rec t0 deadline
-    f=${p%%:*}
-    f=${f// /-}
+    f=$(prefix_stem "$p")
     copy_domid='' copy_console_pid=''
     t0=$(now_us)
     if ! timeout 180 xl create "$cfg" >"$out/$f-xl-create.txt" 2>&1; then
@@ -56,8 +56,7 @@ copy_start() {
 # copy_stop NAME PREFIX: shut the domain down (checked; destroyed if it would not, so that
 # the phases after this one start clean), stop keeping its console.
 copy_stop() {
-    local f=${2%%:*}
-    shutdown_check "$1" "$out/${f// /-}-shutdown.txt" "${2}shut down (xl shutdown -w)"
+    shutdown_check "$1" "$out/$(prefix_stem "$2")-shutdown.txt" "${2}shut down (xl shutdown -w)"
     timeout 60 xl destroy "$1" >/dev/null 2>&1
     kill "$copy_console_pid" 2>/dev/null
     wait "$copy_console_pid" 2>/dev/null
@@ -189,6 +188,7 @@ domu_net=10.88.0
 detect_fields='"\(.hypervisor) \(.role) \(.guest_type) \(.xen_version)"'
 domu_guest() {
     local kind=$1 name=xa-$1 p="$1 guest: " cfg=$out/$1-guest.cfg ver marker seen said got
+    # shellcheck disable=SC2034 # set by read_device_states, read by check_connected
     local mnt=/run/xa-domu vif_f vif_b vbd_f vbd_b
     ver=$(timeout 30 xl info 2>/dev/null | sed -n 's/^xen_version *: *//p')
     guest_setup >/dev/null
@@ -202,14 +202,8 @@ domu_guest() {
     # A PVH guest under TCG is slower than a PV one (nested paging emulated): its systemd
     # started 188 s after xl create with a package build beside (2026-12-06).
     copy_start "$name" "$cfg" "$p" "xl create, type $kind" 540 || return
-    vif_f=$(xs_read "/local/domain/$copy_domid/device/vif/0/state")
-    vif_b=$(xs_read "/local/domain/0/backend/vif/$copy_domid/0/state")
-    vbd_f=$(xs_read "/local/domain/$copy_domid/device/vbd/51712/state")
-    vbd_b=$(xs_read "/local/domain/0/backend/vbd/$copy_domid/51712/state")
-    pass_if "${p}vif Connected (frontend and backend state 4)" \
-        "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
-    pass_if "${p}vbd Connected (frontend and backend state 4)" \
-        "frontend ${vbd_f:-none}, backend ${vbd_b:-none}" [ "$vbd_f$vbd_b" = 44 ]
+    read_device_states "$copy_domid"
+    check_connected "$p"
     marker=$(xs_read "/local/domain/$copy_domid/data/xa-check/marker")
     said=$(xs_read "/local/domain/$copy_domid/data/xa-check/detect")
     copy_stop "$name" "$p"

@@ -173,6 +173,31 @@ console_log() {
     echo $!
 }
 
+# prefix_stem PREFIX: a check prefix as a file name stem ("driver domain: " -> driver-domain).
+prefix_stem() {
+    local f=${1%%:*}
+    echo "${f// /-}"
+}
+
+# read_device_states DOMID [VIF_BACKEND_ID]: the XenbusState of a guest's vif 0 and vbd
+# xvda (51712), frontend and backend side, into vif_f vif_b vbd_f vbd_b (the caller's
+# locals); empty when unreadable. The vif's backend: domain VIF_BACKEND_ID (default 0).
+read_device_states() {
+    vif_f=$(xs_read "/local/domain/$1/device/vif/0/state")
+    vif_b=$(xs_read "/local/domain/${2:-0}/backend/vif/$1/0/state")
+    vbd_f=$(xs_read "/local/domain/$1/device/vbd/51712/state")
+    vbd_b=$(xs_read "/local/domain/0/backend/vbd/$1/51712/state")
+}
+
+# check_connected NAME_PREFIX: both devices Connected (XenbusStateConnected = 4) on both
+# ends, from read_device_states' variables.
+check_connected() {
+    pass_if "${1}vif Connected (frontend and backend state 4)" \
+        "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
+    pass_if "${1}vbd Connected (frontend and backend state 4)" \
+        "frontend ${vbd_f:-none}, backend ${vbd_b:-none}" [ "$vbd_f$vbd_b" = 44 ]
+}
+
 # run_guest [PREFIX [VIF_BACKEND]]: the PV guest: one vif on a bridge, one 16 MB file-backed
 # vbd; both must reach Connected (XenbusStateConnected = 4) on the frontend and the backend
 # side, then it shuts down. PREFIX goes in front of every check and file name (a second
@@ -181,8 +206,7 @@ console_log() {
 run_guest() {
     local p=${1:-} vif_dom=${2:-} f
     local domid t0 deadline vif_f vif_b vbd_f vbd_b cfg vif_backend_id=0
-    f=${p%%:*}
-    f=${f// /-}${p:+-}
+    f=$(prefix_stem "$p")${p:+-}
     cfg=$(guest_setup)
     if [ -n "$vif_dom" ] && [ -f "$cfg" ]; then
         vif_backend_id=$(timeout 30 xl domid "$vif_dom" 2>/dev/null)
@@ -208,10 +232,7 @@ run_guest() {
 
     deadline=$((SECONDS + 120))
     while :; do
-        vif_f=$(xs_read "/local/domain/$domid/device/vif/0/state")
-        vif_b=$(xs_read "/local/domain/$vif_backend_id/backend/vif/$domid/0/state")
-        vbd_f=$(xs_read "/local/domain/$domid/device/vbd/51712/state")
-        vbd_b=$(xs_read "/local/domain/0/backend/vbd/$domid/51712/state")
+        read_device_states "$domid" "$vif_backend_id"
         [ "$vif_f$vif_b$vbd_f$vbd_b" = 4444 ] && break
         [ $SECONDS -lt $deadline ] || break
         sleep 1
@@ -225,10 +246,7 @@ run_guest() {
     timeout 30 xenstore-ls -f "/local/domain/0/backend" >"$out/${f}xenstore-backend.txt" 2>&1
     [ "$vif_backend_id" = 0 ] || timeout 30 xenstore-ls -f "/local/domain/$vif_backend_id/backend" \
         >>"$out/${f}xenstore-backend.txt" 2>&1
-    pass_if "${p}guest vif Connected (frontend and backend state 4)" \
-        "frontend ${vif_f:-none}, backend ${vif_b:-none}" [ "$vif_f$vif_b" = 44 ]
-    pass_if "${p}guest vbd Connected (frontend and backend state 4)" \
-        "frontend ${vbd_f:-none}, backend ${vbd_b:-none}" [ "$vbd_f$vbd_b" = 44 ]
+    check_connected "${p}guest "
     cp /proc/modules "$out/${f}modules-with-guest.txt"
 
     shutdown_check xa-guest "$out/${f}xl-shutdown.txt" "${p}guest shut down (xl shutdown -w)"
