@@ -10,12 +10,15 @@
 # and OUT/long-run.txt holds the same, OUT/TARGET.log the fuzzer's own output. A crash,
 # leak, sanitizer report or timeout (-timeout=10 per input) leaves its input in
 # OUT/artifacts/ and makes the exit status 1.
-# Usage: fuzz/long-run.sh [-r RUNS] [-j JOBS] [-t SECONDS] [-o OUT]   (OUT default out/fuzz-long)
+# TARGET names (json, kconfig, ...; default every target) pick some of them, e.g. the ones
+# whose parser changed or that have not reached RUNS yet.
+# Usage: fuzz/long-run.sh [-r RUNS] [-j JOBS] [-t SECONDS] [-o OUT] [TARGET...]
+#        (OUT default out/fuzz-long)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=10000000 jobs=$(nproc) seconds=0 out=$top/out/fuzz-long
 
-usage() { echo "usage: fuzz/long-run.sh [-r RUNS] [-j JOBS] [-t SECONDS] [-o OUT]" >&2; exit 2; }
+usage() { echo "usage: fuzz/long-run.sh [-r RUNS] [-j JOBS] [-t SECONDS] [-o OUT] [TARGET...]" >&2; exit 2; }
 while getopts r:j:t:o: opt; do
     case $opt in
         r) runs=$OPTARG ;;
@@ -25,7 +28,7 @@ while getopts r:j:t:o: opt; do
         *) usage ;;
     esac
 done
-[ $OPTIND -gt $# ] || usage
+shift $((OPTIND - 1))
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "long-run: -r '$runs': not a positive count" >&2; exit 2; }
 [[ $jobs =~ ^[1-9][0-9]?$ ]] || { echo "long-run: -j '$jobs': not a job count" >&2; exit 2; }
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "long-run: -t '$seconds': not a number of seconds" >&2; exit 2; }
@@ -34,6 +37,15 @@ command -v clang++ >/dev/null || { echo "long-run: clang++ not found (apt-get in
 # The targets, as fuzz/CMakeLists.txt lists them: the one list.
 mapfile -t targets < <(sed -n 's/^foreach(target \(.*\))$/\1/p' "$top/fuzz/CMakeLists.txt" | tr ' ' '\n')
 [ ${#targets[@]} -gt 0 ] || { echo "long-run: no targets in fuzz/CMakeLists.txt" >&2; exit 2; }
+if [ $# -gt 0 ]; then
+    chosen=()
+    for name in "$@"; do
+        [[ " ${targets[*]} " == *" fuzz_$name "* ]] ||
+            { echo "long-run: '$name': not a target (${targets[*]#fuzz_})" >&2; exit 2; }
+        chosen+=("fuzz_$name")
+    done
+    targets=("${chosen[@]}")
+fi
 
 build=$out/build
 mkdir -p "$out/artifacts"
