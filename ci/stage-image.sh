@@ -20,11 +20,15 @@
 #                       its initramfs remade (update-initramfs -u): root.img, initrd.img
 #   deny-stale/         the same with the drop-in and the initramfs of before (update-initramfs
 #                       not run): root.img, initrd.img
+#   stock/              bookworm, only with XA_IMAGE_STOCK=1: the same system without our
+#                       packages (dpkg --purge xen-host xen-autoload, its initramfs remade):
+#                       Debian's own Xen host, which bench/boot-speed.sh boots beside ours
 #   mmdebstrap.log      the full mmdebstrap output
 #
 # Usage: ci/stage-image.sh [bookworm|trixie|bookworm-dracut...]   (default: all, side by side;
 # each target runs even when another failed, the stage fails if any did)
 # Environment: XA_APT_REPO=DIR takes our repository from DIR instead of out/repo/apt.
+# XA_IMAGE_STOCK=1 also makes bookworm's stock variant (stock/ above).
 # XA_IMAGE_ALLOW_STOCK=1 builds a stock image (no xen-autoload) when our
 # repository is missing, for developing the boot stage; the stage still FAILS then.
 set -euo pipefail
@@ -97,7 +101,7 @@ start=$(xa_now)
 rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
 mkdir -p "$img"
 rm -rf "$img/rootfs" "$img/apt-repo" "$img"/root.img "$img"/root.img.tmp "$img/apt-policy.txt" \
-    "$img/xa-kernel" "$img/boot.env" "$img/deny" "$img/deny-stale"
+    "$img/xa-kernel" "$img/boot.env" "$img/deny" "$img/deny-stale" "$img/stock"
 
 sources=$(suite_sources)
 if ! grep -qE "^Suites:.*[[:space:]]${suite}([[:space:]]|$)|^deb .*[[:space:]]${suite}[[:space:]]" <<<"$sources"; then
@@ -319,6 +323,16 @@ truncate -s 3G "$img/root.img.tmp"
 mkfs.ext4 -q -F -L root -d "$root" "$img/root.img.tmp"
 mv "$img/root.img.tmp" "$img/root.img"
 xa_check "$stage" "ext4 image" pass "$(du -h "$img/root.img" | cut -f1) used of 3G"
+installed_packages=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}\n' | grep -c '^installed$')
+
+# in_root ROOT COMMAND...: COMMAND chrooted in ROOT with /proc, /sys and /dev, in a private
+# mount namespace (they are unmounted with it).
+in_root() {
+    # shellcheck disable=SC2016 # $1 is the inner shell's
+    unshare --mount --propagation private sh -c '
+        mount -t proc proc "$1/proc" && mount --rbind /sys "$1/sys" &&
+        mount --rbind /dev "$1/dev" && r=$1 && shift && chroot "$r" "$@"' sh "$@"
+}
 
 # 7. The deny variant (bookworm): the same system after the admin's own steps for "the
 # network lives in a driver domain" (xen-autoload.conf(5)): drop-ins in /etc/xen-autoload/
@@ -338,13 +352,9 @@ if [ "$target" = bookworm ]; then
     mkfs.ext4 -q -F -L root -d "$root" "$img/deny-stale/root.img.tmp"
     mv "$img/deny-stale/root.img.tmp" "$img/deny-stale/root.img"
     for f in xen vmlinuz boot.env initrd.img; do ln -sfn "../$f" "$img/deny-stale/$f"; done
-    # update-initramfs in the image's chroot, in a private mount namespace (/proc, /sys and
-    # /dev are unmounted with it). The main image's initrd was copied above (step 4).
-    # shellcheck disable=SC2016 # $1 and $2 are the inner shell's
-    if unshare --mount --propagation private sh -c '
-            mount -t proc proc "$1/proc" && mount --rbind /sys "$1/sys" &&
-            mount --rbind /dev "$1/dev" && chroot "$1" update-initramfs -u -k "$2"' \
-        sh "$root" "$kver" >"$img/deny/update-initramfs.log" 2>&1 &&
+    # update-initramfs in the image's chroot. The main image's initrd was copied above
+    # (step 4).
+    if in_root "$root" update-initramfs -u -k "$kver" >"$img/deny/update-initramfs.log" 2>&1 &&
         cp "$root/boot/initrd.img-$kver" "$img/deny/initrd.img" &&
         truncate -s 3G "$img/deny/root.img.tmp" &&
         mkfs.ext4 -q -F -L root -d "$root" "$img/deny/root.img.tmp" &&
@@ -358,7 +368,30 @@ if [ "$target" = bookworm ]; then
         status=1
     fi
 fi
+
+# 8. The stock variant (bookworm, XA_IMAGE_STOCK=1): the same system as Debian alone makes
+# it, for the side-by-side speed boots: the admin's drop-ins gone, our packages purged as
+# an admin would (dpkg runs our postrm and the initramfs trigger), the initramfs of Debian's
+# kernel remade without our hook. $img/stock/ holds root.img and initrd.img.
+if [ "$target" = bookworm ] && [ "${XA_IMAGE_STOCK:-0}" = 1 ]; then
+    rm -f "$root/$deny_conf" "$root/etc/xen-autoload/80-hide-nics.conf"
+    mkdir -p "$img/stock"
+    if in_root "$root" dpkg --purge xen-host xen-autoload >"$img/stock/purge.log" 2>&1 &&
+        in_root "$root" update-initramfs -u -k "$kver" >>"$img/stock/purge.log" 2>&1 &&
+        [ ! -e "$root/usr/sbin/xen-autoload" ] &&
+        cp "$root/boot/initrd.img-$kver" "$img/stock/initrd.img" &&
+        truncate -s 3G "$img/stock/root.img.tmp" &&
+        mkfs.ext4 -q -F -L root -d "$root" "$img/stock/root.img.tmp" &&
+        mv "$img/stock/root.img.tmp" "$img/stock/root.img"; then
+        for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$img/stock/$f"; done
+        xa_check "$stage" "stock variant: our packages purged, initramfs remade, ext4 image" pass "$img/stock"
+    else
+        tail -n 20 "$img/stock/purge.log" >&2
+        xa_check "$stage" "stock variant: our packages purged, initramfs remade, ext4 image" fail \
+            "see $img/stock/purge.log"
+        status=1
+    fi
+fi
 xa_metric "$stage" image-seconds "$(($(xa_now) - start))" s
-xa_metric "$stage" rootfs-packages \
-    "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}\n' | grep -c '^installed$')"
+xa_metric "$stage" rootfs-packages "$installed_packages"
 exit $status

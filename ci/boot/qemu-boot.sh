@@ -18,7 +18,8 @@
 #   KERNEL_ARGS are added to the dom0/native kernel command line (e.g. xa.mode=dom0);
 #   XA_XEN_ARGS (environment) to Xen's.
 # Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results) and
-# NAME.timing (KEY=seconds from QEMU start: systemd_up, checks_start, done, exit).
+# NAME.timing (KEY=seconds from QEMU start, to a tenth: systemd_up, xen_ready, checks_start,
+# done, exit).
 # Exit: 0 when the console shows XA-DONE and the result disk held a results file; 1 when
 # not (the reason on stderr); 2 on usage errors. QEMU's own exit status is not used: after a
 # dom0 crash it still exits 0 (-no-reboot).
@@ -99,21 +100,30 @@ else
 fi
 printf '%q ' "${cmd[@]}" >"$dir/$name.cmdline"
 
-start=$(date +%s)
+# since_start: seconds since QEMU's start, to a tenth.
+since_start() {
+    local now=${EPOCHREALTIME/./}
+    now=$(((now - start_us) / 100000))
+    echo "$((now / 10)).$((now % 10))"
+}
+start_us=${EPOCHREALTIME/./}
 timeout --kill-after=10 "$deadline" nice -n 5 "${cmd[@]}" </dev/null >"$dir/$name.qemu.log" 2>&1 &
 qemu=$!
-# Timestamps of the milestones, polled from the console once a second.
+# Timestamps of the milestones, polled from the console five times a second (grep -E
+# patterns). xen_ready: systemd's "Started xen.service" line (Debian's init script returns
+# once xenstored answers and xenconsoled runs: from then on xl can create guests).
 declare -A seen=()
 while kill -0 "$qemu" 2>/dev/null; do
-    for marker in "systemd_up:Welcome to" "checks_start:XA-START" "done:XA-DONE"; do
+    for marker in "systemd_up:Welcome to" "xen_ready:Started .*xen\.service" \
+        "checks_start:XA-START" "done:XA-DONE"; do
         key=${marker%%:*}
         [ -n "${seen[$key]:-}" ] && continue
-        grep -qa "${marker#*:}" "$console" 2>/dev/null && seen[$key]=$(($(date +%s) - start))
+        grep -qaE "${marker#*:}" "$console" 2>/dev/null && seen[$key]=$(since_start)
     done
-    sleep 1
+    sleep 0.2
 done
 wait "$qemu" && qemu_rc=0 || qemu_rc=$?
-seen[exit]=$(($(date +%s) - start))
+seen[exit]=$(since_start)
 for key in "${!seen[@]}"; do echo "$key=${seen[$key]}"; done | sort >"$dir/$name.timing"
 
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then

@@ -10,6 +10,8 @@
 #   xa.mode=deny     Xen dom0 whose admin denied xen-netback (drop-in + update-initramfs -u):
 #                    netback out at boot and after a guest's vif appears, blkback in
 #   xa.mode=denystale  the same without update-initramfs -u: the unit unloads netback
+#   xa.mode=speed    Xen dom0, ours or stock (xa.expect-ours=1|0): when xen.service came
+#                    up, then the first PV guest (bench/boot-speed.sh compares the two)
 #   xa.phase=storm   (dom0) then 8 PV guests at once (xa-storm.sh)
 #   xa.phase=faults  (dom0) then SIGKILL and broken-tree faults (xa-faults.sh)
 #   xa.phase=pvh     (dom0) then a PVH guest booting a copy of this system (xa-domains.sh)
@@ -165,6 +167,46 @@ check_dom0() {
         . /usr/local/lib/xa-check/xa-faults
         faults
     fi
+}
+
+# check_speed: what a user of this dom0 waits for, the same way in our image and in the
+# stock one (stage boot's speed and speed-stock): xen.service up (Debian's init script
+# returns once xenstored answers and xenconsoled runs), then the first guest (run_guest's
+# create and Connected times). The modules each image had loaded by then are recorded,
+# and whether the image is the one the boot is about (ours or stock).
+check_speed() {
+    cp /proc/modules "$out/modules-before-guest.txt"
+    local want have mono
+    want=$(cmdline_arg xa.expect-ours)
+    have=$(dpkg-query -W -f='${db:Status-Status}' xen-autoload 2>/dev/null)
+    if [ "$want" = 1 ]; then
+        pass_if "the image is the one this boot is about (ours or stock)" \
+            "xen-autoload: ${have:-not installed} (want installed)" [ "$have" = installed ]
+    else
+        [ "$have" != installed ] && [ ! -e /usr/sbin/xen-autoload ]
+        verdict $? "the image is the one this boot is about (ours or stock)" \
+            "xen-autoload: ${have:-not installed}$([ ! -e /usr/sbin/xen-autoload ] || echo ', /usr/sbin/xen-autoload present') (want neither)"
+    fi
+    mono=$(systemctl show -P ActiveEnterTimestampMonotonic xen.service 2>/dev/null)
+    if [[ $mono =~ ^[1-9][0-9]*$ ]]; then
+        check "xen.service started" pass "at $mono us of the dom0's uptime"
+        metric xen-service-active-s "$(awk -v u="$mono" 'BEGIN { printf "%.2f", u / 1e6 }')" \
+            "s from the dom0 kernel's start"
+    else
+        check "xen.service started" fail "ActiveEnterTimestampMonotonic '${mono:-none}': $(systemctl is-active xen.service 2>&1)"
+    fi
+    local m n=0
+    for m in xen_netback xen_blkback; do
+        grep -q "^$m " "$out/modules-before-guest.txt" && n=$((n + 1))
+    done
+    metric backends-loaded-before-guest "$n" "of xen_netback, xen_blkback"
+    run_guest ''
+    cp /proc/modules "$out/modules-after-guest.txt"
+    # Where the boot's time went (each unit's start and end), for bench/boot-speed.sh.
+    journalctl -b -o short-monotonic --no-pager >"$out/journal.txt" 2>&1
+    local fu
+    fu=$(failed_units)
+    pass_if "no unit failed" "${fu:-none}" [ -z "$fu" ]
 }
 
 # status of a dom0 whose policy denies xen-netback: exit 0, netback reported as denied.
@@ -356,6 +398,7 @@ case $mode in
     dom0) check_dom0 ;;
     deny) check_deny ;;
     denystale) check_deny_stale ;;
+    speed) check_speed ;;
     drvdom)
         check_driver_domain_guest
         exit 0
