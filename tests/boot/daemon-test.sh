@@ -7,6 +7,7 @@
 #   nothing; a real kernel uevent is accepted (positive control);
 #   idle: no CPU time over 10 s; RSS and private dirty memory below 2 MiB (PSS, USS recorded),
 #   and neither libkmod nor libsystemd mapped (their work runs in short-lived children);
+#   the watch file exists once it is ready and is gone after SIGTERM (none with --once);
 #   SIGHUP reloads (RELOADING=1, READY=1), SIGTERM exits 0 (STOPPING=1);
 #   no Xen: READY=1 and exit 0 at once; a config error: exit 2.
 # Usage: daemon-test.sh XEN_AUTOLOAD XA_BOOT_TOOL MODULE_TREE SOURCE_DIR [METRICS_FILE]
@@ -64,7 +65,8 @@ echo "deny xen-scsiback" >"$root/etc/xen-autoload/local.conf"
 pids+=($!)
 sleep 0.3
 NOTIFY_SOCKET=$tmp/notify "$bin" daemon --dry-run --debug --root "$root" --vendor-dir "$src/config" \
-    --deny-file "$tmp/run/modprobe.d/xen-autoload-deny.conf" 2>"$tmp/daemon.log" &
+    --deny-file "$tmp/run/modprobe.d/xen-autoload-deny.conf" --watch-file "$tmp/run/xen-autoload/watching" \
+    2>"$tmp/daemon.log" &
 daemon=$!
 pids+=("$daemon")
 
@@ -80,6 +82,8 @@ check "READY=1 comes after the load decisions" has "$tmp/daemon.log" "xen-blkbac
 check "coldplug: the existing vif-1-0 is handled and its domain named" \
     has "$tmp/daemon.log" "domain 1's vif device vif-1-0 asks for xen-backend:vif: xen_netback would be loaded (dry run)"
 check "deny list written" has "$tmp/run/modprobe.d/xen-autoload-deny.conf" "blacklist xen_scsiback"
+# The watch file: once ready, the udev rules leave backend devices to this process.
+check "watch file written with the daemon's pid" wait_for "$tmp/run/xen-autoload/watching" "$daemon" 5
 check "denied module not planned for loading" lacks "$tmp/daemon.log" "xen-scsiback: would load"
 
 port=$(sed -n 's/.*listening for kernel uevents on netlink port \([0-9]*\).*/\1/p' "$tmp/daemon.log" | head -n1)
@@ -141,6 +145,7 @@ rc=0
 wait "$daemon" || rc=$?
 check "SIGTERM: exit status 0 (got $rc)" test "$rc" -eq 0
 check "SIGTERM: STOPPING=1" wait_for "$tmp/notify.log" "STOPPING=1" 5
+check "SIGTERM: watch file removed" test ! -e "$tmp/run/xen-autoload/watching"
 
 # --- no Xen: ready and gone ------------------------------------------------------------------
 make_root "$tmp/native" native
@@ -149,6 +154,25 @@ NOTIFY_SOCKET=$tmp/notify2 timeout 20 "$bin" daemon --dry-run --root "$tmp/nativ
     --deny-file "$tmp/deny2.conf" 2>"$tmp/native.log" || rc=$?
 check "native: exit 0 at once (got $rc)" test "$rc" -eq 0
 check "native: says why" has "$tmp/native.log" "not running on Xen"
+
+# --- --once and a plain dry run: no watch file (nobody watches, or nothing is loaded) ---------
+rc=0
+timeout 20 "$bin" daemon --once --dry-run --root "$root" --vendor-dir "$src/config" --deny-file "$tmp/deny4.conf" \
+    --watch-file "$tmp/once/watching" 2>"$tmp/once.log" || rc=$?
+check "--once: exit 0 (got $rc), no watch file" test "$rc" -eq 0 -a ! -e "$tmp/once/watching"
+"$tool" notify-listen "$tmp/notify3" 30 >"$tmp/notify3.log" &
+pids+=($!)
+sleep 0.3
+NOTIFY_SOCKET=$tmp/notify3 "$bin" daemon --dry-run --root "$root" --vendor-dir "$src/config" \
+    --deny-file "$tmp/deny5.conf" 2>"$tmp/dry.log" &
+dry=$!
+pids+=("$dry")
+check "dry run: READY=1" wait_for "$tmp/notify3.log" "READY=1" 20
+# The default watch file is the host's: a dry run, which loads nothing, must not write it.
+check "dry run without --watch-file: /run/xen-autoload/watching does not name it" \
+    test "$(cat /run/xen-autoload/watching 2>/dev/null)" != "$dry"
+kill -TERM "$dry"
+wait "$dry" || true
 
 # --- the udev helper mode, as 70-xen-autoload.rules runs it --------------------------------------
 helper() { "$bin" udev "$@" --dry-run --root "$root" --vendor-dir "$src/config"; }

@@ -52,9 +52,14 @@ mount --bind "$tmp/null" /dev/null
 mount --bind "$rules" /usr/lib/udev/rules.d
 [ -d /etc/udev/rules.d ] && mount --bind "$tmp/empty" /etc/udev/rules.d
 
-run_test() { # run_test ACTION DEVPATH OUTFILE     (each run with an empty udev database)
+run_test() { # run_test ACTION DEVPATH OUTFILE     (each run with an empty udev database;
+    #                                           WATCHING=1: the daemon's watch file exists)
     mountpoint -q /run && umount /run
     mount -t tmpfs tmpfs /run
+    if [ "${WATCHING:-0}" = 1 ]; then
+        mkdir -p "${watch_file%/*}"
+        echo 1 >"$watch_file"
+    fi
     SYSTEMD_DEVICE_VERIFY_SYSFS=0 udevadm test --action="$1" "$2" >"$3" 2>&1 || { echo "udevadm test $1 $2 failed:" >&2; cat "$3" >&2; return 1; }
 }
 has() { grep -qF -- "$2" "$1"; }
@@ -79,6 +84,17 @@ check "vif-3-0 add: udev's generic kmod load does not run" lacks "$tmp/vif-add" 
 check "vif-3-0 add: MODALIAS moved aside (XEN_AUTOLOAD_MODALIAS)" \
     has "$tmp/vif-add" "XEN_AUTOLOAD_MODALIAS=xen-backend:vif"
 check "vif-3-0 add: no shell in between" lacks "$tmp/vif-add" "/bin/sh"
+# While the daemon watches (its watch file, kWatchFilePath in daemon.h), it handles the
+# device: no helper, and still no generic kmod load.
+watch_file=$(sed -n 's/.*kWatchFilePath = "\([^"]*\)".*/\1/p' "$src/src/autoload/lib/daemon.h")
+check "watch file path from daemon.h ($watch_file)" test -n "$watch_file"
+check "the rules test the same path" grep -qF "TEST!=\"$watch_file\"" "$rules/70-xen-autoload.rules"
+WATCHING=1 run_test add /sys/devices/xen-backend/vif-3-0 "$tmp/vif-add-watching"
+check "vif-3-0 add while the daemon watches: no helper" lacks "$tmp/vif-add-watching" "xen-autoload udev"
+check "vif-3-0 add while the daemon watches: udev's generic kmod load does not run" \
+    lacks "$tmp/vif-add-watching" "run: 'kmod load"
+check "vif-3-0 add while the daemon watches: MODALIAS moved aside" \
+    has "$tmp/vif-add-watching" "XEN_AUTOLOAD_MODALIAS=xen-backend:vif"
 run_test remove /sys/devices/xen-backend/vif-3-0 "$tmp/vif-remove"
 check "vif-3-0 remove: no helper" lacks "$tmp/vif-remove" "xen-autoload udev"
 

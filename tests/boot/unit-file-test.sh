@@ -22,6 +22,13 @@ else
     printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/kill"
     chmod +x "$tmp/bin/kill"
 fi
+# ExecStopPost's /bin/rm (coreutils) the same way.
+if rm_bin=$(type -P rm); then
+    cp "$rm_bin" "$tmp/bin/rm"
+else
+    printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/rm"
+    chmod +x "$tmp/bin/rm"
+fi
 cp "$unit" "$tmp/etc/systemd/system/"
 if out=$(systemd-analyze verify --man=no --root="$tmp" xen-autoload.service 2>&1) && [ -z "$out" ]; then
     echo "ok: systemd-analyze verify: clean"
@@ -105,6 +112,20 @@ for script in "$src/initramfs-hooks/initramfs-tools/scripts/init-top/00-xen-auto
     outer=$(sed -n 's/.*timeout \([0-9][0-9]*\) \/usr\/sbin\/xen-autoload load.*/\1/p' "$script")
     deadline_check "${script##*/}: timeout around load > load's module deadline" "$outer" "$load_module"
 done
+
+# The daemon's watch file (daemon.h): its directory is a RuntimeDirectory= (writable in the
+# sandbox) and ExecStopPost= removes that very file after any end of the daemon, so the udev
+# rules never leave devices to a daemon that is gone.
+watch=$(sed -n 's/.*kWatchFilePath = "\([^"]*\)".*/\1/p' "$src/src/autoload/lib/daemon.h")
+watch_dir=${watch#/run/}
+watch_dir=${watch_dir%/*}
+if [ -n "$watch" ] && grep -qxF "ExecStopPost=+/bin/rm -f $watch" "$unit" &&
+    grep -E '^RuntimeDirectory=' "$unit" | sed 's/[ =]/\n/g' | grep -qxF "$watch_dir"; then
+    echo "ok: watch file $watch: RuntimeDirectory=$watch_dir, removed by ExecStopPost="
+else
+    echo "FAIL: watch file '${watch:-none}': needs RuntimeDirectory=$watch_dir and ExecStopPost=+/bin/rm -f $watch" >&2
+    fails=$((fails + 1))
+fi
 
 [ "$fails" -eq 0 ] || { echo "unit-file-test: $fails check(s) failed" >&2; exit 1; }
 echo "unit-file-test: all checks passed"

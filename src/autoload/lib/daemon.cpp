@@ -25,6 +25,7 @@
 #include "log.h"
 #include "module_index.h"
 #include "notify_socket.h"
+#include "runtime_file.h"
 #include "sysroot.h"
 #include "text_escape.h"
 #include "text_lines.h"
@@ -89,6 +90,27 @@ bool run_child(const std::string& what, const std::function<bool()>& work,
     return run_forked(what, work, deadline);
 }
 
+// The watch file (daemon.h) for the lifetime of this object; "" for none. A failure to
+// write or remove it is a warning: the udev helper then also handles devices (twice the
+// work, the same outcome).
+class WatchFile {
+  public:
+    explicit WatchFile(std::string path) : path_(std::move(path)) {
+        if (path_.empty()) return;
+        if (const auto err = write_runtime_file(path_, std::to_string(::getpid()) + "\n"))
+            log_warning("daemon: " + *err + " (udev will also run the helper for each device)");
+    }
+    ~WatchFile() {
+        if (path_.empty()) return;
+        if (const auto err = write_runtime_file(path_, "")) log_warning("daemon: " + *err);
+    }
+    WatchFile(const WatchFile&) = delete;
+    WatchFile& operator=(const WatchFile&) = delete;
+
+  private:
+    std::string path_;
+};
+
 // The long-lived process keeps only the Context (platform, policy: no libkmod) and the
 // sockets; all libkmod and journal work happens in children (forked_task.h says why).
 class Daemon {
@@ -148,9 +170,15 @@ class Daemon {
             std::string(role_name(ctx->role)) + ": " +
             (opts_.dry_run ? "dry run, nothing loaded" : "modules loaded") +
             (opts_.once ? ", not watching (--once)" : ", watching backend devices");
+        if (opts_.once) {
+            notify("READY=1\nSTATUS=" + summary);
+            log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0, {}});
+            return Outcome::ok;
+        }
+        // From here on, new devices are this process's: the udev rules leave them to it.
+        const WatchFile watching(opts_.watch_path);
         notify("READY=1\nSTATUS=" + summary);
         log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0, {}});
-        if (opts_.once) return Outcome::ok;
         return loop(*ctx, *monitor);
     }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "policy.h"
+#include "runtime_file.h"
 
 namespace xa {
 
@@ -25,12 +26,12 @@ inline constexpr const char* kDenyListPath = "/run/modprobe.d/xen-autoload-deny.
 // "deny netbk" or "deny xen-backend:vif" blacklist xen_netback). Empty when nothing is denied.
 std::string deny_list_text(const Policy& policy, const ModuleIndex* index);
 
-// Writes TEXT to PATH atomically (a unique O_EXCL temporary file in the same directory,
-// mode 0644, fsync, rename), creating missing parent directories mode 0755 whatever the
-// umask; removes PATH when TEXT is empty (nothing to do when there is no PATH, even where
-// unlink(2) answers EROFS or EACCES before it looks). Returns nothing on success, else one
-// line naming the path and errno (a warning for the caller: the work goes on without it).
-std::optional<std::string> write_deny_list(const std::string& path, const std::string& text);
+// Writes the deny list TEXT to PATH as write_runtime_file does (runtime_file.h): atomically,
+// or removes it when TEXT is empty.
+inline std::optional<std::string> write_deny_list(const std::string& path,
+                                                  const std::string& text) {
+    return write_runtime_file(path, text);
+}
 
 // The deny list in place, as `status` checks it. The daemon only warns when it cannot write
 // the list (a read-only /run/modprobe.d must not block the boot), so without this check

@@ -57,8 +57,9 @@ constexpr Subcommand kSubcommands[] = {
     {"status", "policy vs loaded modules", opt_json | kPolicy | opt_role, "", 0, 0, status_notes,
      run_status},
     {"daemon", "the systemd service (Type=notify): load, then watch backend uevents",
-     kPolicy | opt_dry_run | opt_jobs | opt_deny_file | opt_deadline | opt_once | opt_debug, "", 0,
-     0, daemon_notes, run_daemon_command},
+     kPolicy | opt_dry_run | opt_jobs | opt_deny_file | opt_watch_file | opt_deadline | opt_once |
+         opt_debug,
+     "", 0, 0, daemon_notes, run_daemon_command},
     {"udev", "called by udev rules for a Xen backend device", kPolicy | opt_dry_run,
      "MODALIAS [DEVPATH]", 1, 2, udev_notes, run_udev},
     {"check-kernel", "can this kernel config serve each Xen role",

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "daemon.h"
 #include "deadlines.h"
 #include "deny_list.h"
 #include "exit_codes.h"
@@ -37,6 +38,7 @@ constexpr OptionSpec kOptions[] = {
     {opt_dry_run, "dry-run", nullptr},
     {opt_jobs, "jobs", "N"},
     {opt_deny_file, "deny-file", "PATH"},
+    {opt_watch_file, "watch-file", "PATH"},
     {opt_deadline, "deadline", "SECONDS"},
     {opt_once, "once", nullptr},
     {opt_debug, "debug", nullptr},
@@ -67,6 +69,9 @@ std::string option_text(OptionBit bit, const Subcommand& cmd) {
             return "parallel insertions, 1 to 64 (default: CPUs, at most 8)";
         case opt_deny_file:
             return std::string("write the deny list to PATH (default ") + kDenyListPath + ")";
+        case opt_watch_file:
+            return std::string("PATH exists while watching (default ") + kWatchFilePath +
+                   ", none with --dry-run)";
         case opt_deadline:
             return "each module's insertion deadline (default " +
                    std::to_string(deadlines::kModule.count()) + "; a child process gets " +
@@ -142,6 +147,10 @@ std::string take(OptionBit bit, const char* value, Options& o) {
         case opt_deny_file:
             if (v.empty()) return "empty file name";
             o.deny_file = v;
+            return {};
+        case opt_watch_file:
+            if (v.empty()) return "empty file name";
+            o.watch_file = v;
             return {};
         case opt_deadline:
             if (const auto n = parse_unsigned(v, 1, 600)) {

@@ -31,6 +31,7 @@ enum OptionBit : unsigned {
     opt_debug = 1U << 10,
     opt_config = 1U << 11,
     opt_kernel_role = 1U << 12,
+    opt_watch_file = 1U << 13,
 };
 
 struct Options {
@@ -42,6 +43,7 @@ struct Options {
     bool dry_run = false;
     unsigned jobs = 0;  // 0: the loader's default
     std::string deny_file;
+    std::string watch_file;  // daemon --watch-file PATH
     std::optional<std::chrono::seconds> deadline;
     bool once = false;
     bool debug = false;
