@@ -319,10 +319,19 @@ if [ "$target" = bookworm ]; then
 fi
 
 # 6. The disk image. 3 GiB sparse; the boots use it read-only (QEMU snapshot=on).
-truncate -s 3G "$img/root.img.tmp"
-mkfs.ext4 -q -F -L root -d "$root" "$img/root.img.tmp"
-mv "$img/root.img.tmp" "$img/root.img"
+# ext4_image DEST: the root as an ext4 image at DEST, written whole (a rename).
+ext4_image() {
+    truncate -s 3G "$1.tmp" && mkfs.ext4 -q -F -L root -d "$root" "$1.tmp" && mv "$1.tmp" "$1"
+}
+ext4_image "$img/root.img"
 xa_check "$stage" "ext4 image" pass "$(du -h "$img/root.img" | cut -f1) used of 3G"
+# variant DIR: a variant of the image in DIR: the root as it is now (root.img), the
+# initramfs of Debian's kernel as it is now (initrd.img), the main image's xen, vmlinuz and
+# boot.env.
+variant() {
+    cp "$root/boot/initrd.img-$kver" "$1/initrd.img" && ext4_image "$1/root.img" || return 1
+    for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$1/$f"; done
+}
 installed_packages=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${db:Status-Status}\n' | grep -c '^installed$')
 
 # in_root ROOT COMMAND...: COMMAND chrooted in ROOT with /proc, /sys and /dev, in a private
@@ -348,18 +357,12 @@ if [ "$target" = bookworm ]; then
     mkdir -p "$img/deny" "$img/deny-stale"
     # First the admin who forgot update-initramfs -u: the drop-in, the initramfs of before
     # (in /boot as on the disk, and the one QEMU boots).
-    truncate -s 3G "$img/deny-stale/root.img.tmp"
-    mkfs.ext4 -q -F -L root -d "$root" "$img/deny-stale/root.img.tmp"
-    mv "$img/deny-stale/root.img.tmp" "$img/deny-stale/root.img"
+    ext4_image "$img/deny-stale/root.img"
     for f in xen vmlinuz boot.env initrd.img; do ln -sfn "../$f" "$img/deny-stale/$f"; done
     # update-initramfs in the image's chroot. The main image's initrd was copied above
     # (step 4).
     if in_root "$root" update-initramfs -u -k "$kver" >"$img/deny/update-initramfs.log" 2>&1 &&
-        cp "$root/boot/initrd.img-$kver" "$img/deny/initrd.img" &&
-        truncate -s 3G "$img/deny/root.img.tmp" &&
-        mkfs.ext4 -q -F -L root -d "$root" "$img/deny/root.img.tmp" &&
-        mv "$img/deny/root.img.tmp" "$img/deny/root.img"; then
-        for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$img/deny/$f"; done
+        variant "$img/deny"; then
         xa_check "$stage" "deny variant: /$deny_conf, update-initramfs -u, ext4 image" pass "$img/deny"
     else
         tail -n 20 "$img/deny/update-initramfs.log" >&2
@@ -378,12 +381,7 @@ if [ "$target" = bookworm ] && [ "${XA_IMAGE_STOCK:-0}" = 1 ]; then
     mkdir -p "$img/stock"
     if in_root "$root" dpkg --purge xen-host xen-autoload >"$img/stock/purge.log" 2>&1 &&
         in_root "$root" update-initramfs -u -k "$kver" >>"$img/stock/purge.log" 2>&1 &&
-        [ ! -e "$root/usr/sbin/xen-autoload" ] &&
-        cp "$root/boot/initrd.img-$kver" "$img/stock/initrd.img" &&
-        truncate -s 3G "$img/stock/root.img.tmp" &&
-        mkfs.ext4 -q -F -L root -d "$root" "$img/stock/root.img.tmp" &&
-        mv "$img/stock/root.img.tmp" "$img/stock/root.img"; then
-        for f in xen vmlinuz boot.env; do ln -sfn "../$f" "$img/stock/$f"; done
+        [ ! -e "$root/usr/sbin/xen-autoload" ] && variant "$img/stock"; then
         xa_check "$stage" "stock variant: our packages purged, initramfs remade, ext4 image" pass "$img/stock"
     else
         tail -n 20 "$img/stock/purge.log" >&2
