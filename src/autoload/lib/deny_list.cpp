@@ -1,12 +1,6 @@
 #include "deny_list.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <set>
 
 #include "module_index.h"
