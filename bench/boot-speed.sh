@@ -65,19 +65,29 @@ for ((i = 1; i <= reps; i++)); do
     done
 done
 
-# The table: every boot, then the medians of the boots that passed, then the goals.
-jq -rs '
+# The medians of the boots that passed, per boot kind and figure:
+# {"speed": {"guest_connected_ms": ..., ...}, "speed-stock": {...}}.
+medians=$(jq -s '
     def median: sort | if length == 0 then null
         elif length % 2 == 1 then .[length / 2 | floor]
         else (.[length / 2 - 1] + .[length / 2]) / 2 end;
-    def show: if . == null then "-" else tostring end;
-    def med($rows; $s; $k): [$rows[] | select(.stage == $s and .failed == "") | .[$k] | numbers] | median;
     . as $rows
-    | ["| boot | xen.service from power-on (s) | from dom0 start (s) | first guest: xl create (ms) | create to vif+vbd Connected (ms) | backends loaded before the guest | checks |",
-       "|---|---|---|---|---|---|---|"]
-    + [$rows[] | "| \(.rep) \(.stage) | \(.xen_from_power_on_s | show) | \(.xen_from_dom0_start_s | show) | \(.guest_create_ms | show) | \(.guest_connected_ms | show) | \(.backends_before_guest | show) of 2 | \(if .failed == "" then "all passed" else "FAILED: " + .failed end) |"]
-    + [ "speed", "speed-stock" | . as $s
-        | "| median \($s) | \(med($rows; $s; "xen_from_power_on_s") | show) | \(med($rows; $s; "xen_from_dom0_start_s") | show) | \(med($rows; $s; "guest_create_ms") | show) | \(med($rows; $s; "guest_connected_ms") | show) | | |"]
+    | reduce ("speed", "speed-stock") as $s ({};
+        .[$s] = ([$rows[] | select(.stage == $s and .failed == "")] as $ok
+            | reduce ("xen_from_power_on_s", "xen_from_dom0_start_s", "guest_create_ms",
+                      "guest_connected_ms") as $k ({};
+                .[$k] = ([$ok[] | .[$k] | numbers] | median))))' "$jsonl")
+# med STAGE FIGURE: one of them ("" when no boot of that kind passed).
+med() { jq -r --arg s "$1" --arg k "$2" '.[$s][$k] // ""' <<<"$medians"; }
+
+# The table: every boot, then the medians, then the goals.
+jq -rs --argjson m "$medians" '
+    def show: if . == null then "-" else tostring end;
+    ["| boot | xen.service from power-on (s) | from dom0 start (s) | first guest: xl create (ms) | create to vif+vbd Connected (ms) | backends loaded before the guest | checks |",
+     "|---|---|---|---|---|---|---|"]
+    + [.[] | "| \(.rep) \(.stage) | \(.xen_from_power_on_s | show) | \(.xen_from_dom0_start_s | show) | \(.guest_create_ms | show) | \(.guest_connected_ms | show) | \(.backends_before_guest | show) of 2 | \(if .failed == "" then "all passed" else "FAILED: " + .failed end) |"]
+    + [ "speed", "speed-stock" | . as $s | $m[$s]
+        | "| median \($s) | \(.xen_from_power_on_s | show) | \(.xen_from_dom0_start_s | show) | \(.guest_create_ms | show) | \(.guest_connected_ms | show) | | |"]
     | .[]' "$jsonl" >"$bench/boot-speed.txt"
 
 # goal NAME VALUE OP LIMIT: one line, met or missed.
@@ -88,11 +98,6 @@ goal() {
         result=met
     fi
     printf 'goal: %s: %s (%s %s %s)\n' "$1" "$result" "${2:-no figure}" "$3" "$4"
-}
-med() {
-    jq -rs --arg s "$1" --arg k "$2" '[.[] | select(.stage == $s and .failed == "") | .[$k] | numbers]
-        | sort | if length == 0 then "" elif length % 2 == 1 then .[length / 2 | floor]
-          else (.[length / 2 - 1] + .[length / 2]) / 2 end' "$jsonl"
 }
 ours=$(med speed guest_connected_ms) stock=$(med speed-stock guest_connected_ms)
 ratio=''

@@ -183,9 +183,11 @@ check_speed() {
         pass_if "the image is the one this boot is about (ours or stock)" \
             "xen-autoload: ${have:-not installed} (want installed)" [ "$have" = installed ]
     else
-        [ "$have" != installed ] && [ ! -e /usr/sbin/xen-autoload ]
+        local bin=''
+        [ ! -e /usr/sbin/xen-autoload ] || bin=', /usr/sbin/xen-autoload present'
+        [ "$have" != installed ] && [ -z "$bin" ]
         verdict $? "the image is the one this boot is about (ours or stock)" \
-            "xen-autoload: ${have:-not installed}$([ ! -e /usr/sbin/xen-autoload ] || echo ', /usr/sbin/xen-autoload present') (want neither)"
+            "xen-autoload: ${have:-not installed}$bin (want neither)"
     fi
     mono=$(systemctl show -P ActiveEnterTimestampMonotonic xen.service 2>/dev/null)
     if [[ $mono =~ ^[1-9][0-9]*$ ]]; then

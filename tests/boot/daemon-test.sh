@@ -40,6 +40,20 @@ wait_for() { # wait_for FILE TEXT SECONDS
     return 1
 }
 
+# listen_notify PATH SECONDS: a NOTIFY_SOCKET at PATH for SECONDS (what it receives in
+# PATH.log); returns once the socket is bound, so no message can be sent before it.
+listen_notify() {
+    local i
+    "$tool" notify-listen "$1" "$2" >"$1.log" &
+    pids+=($!)
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "FAIL: notify-listen did not bind $1 within 10 s" >&2
+    return 1
+}
+
 make_root() { # make_root DIR FIXTURE
     cp -a "$src/tests/fixtures/$2" "$1"
     mkdir -p "$1/lib" "$1/sys/module" "$1/etc/xen-autoload"
@@ -61,9 +75,7 @@ printf 'XENBUS_TYPE=vif\nXENBUS_PATH=backend/vif/1/0\nMODALIAS=xen-backend:vif\n
 ln -s ../../../devices/xen-backend/vif-1-0 "$root/sys/bus/xen-backend/devices/vif-1-0"
 echo "deny xen-scsiback" >"$root/etc/xen-autoload/local.conf"
 
-"$tool" notify-listen "$tmp/notify" 60 >"$tmp/notify.log" &
-pids+=($!)
-sleep 0.3
+listen_notify "$tmp/notify" 60
 NOTIFY_SOCKET=$tmp/notify "$bin" daemon --dry-run --debug --root "$root" --vendor-dir "$src/config" \
     --deny-file "$tmp/run/modprobe.d/xen-autoload-deny.conf" --watch-file "$tmp/run/xen-autoload/watching" \
     2>"$tmp/daemon.log" &
@@ -160,9 +172,7 @@ rc=0
 timeout 20 "$bin" daemon --once --dry-run --root "$root" --vendor-dir "$src/config" --deny-file "$tmp/deny4.conf" \
     --watch-file "$tmp/once/watching" 2>"$tmp/once.log" || rc=$?
 check "--once: exit 0 (got $rc), no watch file" test "$rc" -eq 0 -a ! -e "$tmp/once/watching"
-"$tool" notify-listen "$tmp/notify3" 30 >"$tmp/notify3.log" &
-pids+=($!)
-sleep 0.3
+listen_notify "$tmp/notify3" 30
 NOTIFY_SOCKET=$tmp/notify3 "$bin" daemon --dry-run --root "$root" --vendor-dir "$src/config" \
     --deny-file "$tmp/deny5.conf" 2>"$tmp/dry.log" &
 dry=$!

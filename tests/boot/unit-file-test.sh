@@ -14,21 +14,17 @@ fails=0
 
 mkdir -p "$tmp/usr/sbin" "$tmp/bin" "$tmp/etc/systemd/system"
 cp "$bin" "$tmp/usr/sbin/xen-autoload"
-# ExecReload's /bin/kill (procps): copied when this machine has it; a package build
-# chroot may not, then an executable placeholder stands in (verify only checks it exists).
-if kill_bin=$(type -P kill); then
-    cp "$kill_bin" "$tmp/bin/kill"
-else
-    printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/kill"
-    chmod +x "$tmp/bin/kill"
-fi
-# ExecStopPost's /bin/rm (coreutils) the same way.
-if rm_bin=$(type -P rm); then
-    cp "$rm_bin" "$tmp/bin/rm"
-else
-    printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/rm"
-    chmod +x "$tmp/bin/rm"
-fi
+# ExecReload's /bin/kill (procps) and ExecStopPost's /bin/rm (coreutils): copied when this
+# machine has them; a package build chroot may not, then an executable placeholder stands
+# in (verify only checks that the command exists).
+for tool in kill rm; do
+    if tool_bin=$(type -P "$tool"); then
+        cp "$tool_bin" "$tmp/bin/$tool"
+    else
+        printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/$tool"
+        chmod +x "$tmp/bin/$tool"
+    fi
+done
 cp "$unit" "$tmp/etc/systemd/system/"
 if out=$(systemd-analyze verify --man=no --root="$tmp" xen-autoload.service 2>&1) && [ -z "$out" ]; then
     echo "ok: systemd-analyze verify: clean"

@@ -170,15 +170,11 @@ class Daemon {
             std::string(role_name(ctx->role)) + ": " +
             (opts_.dry_run ? "dry run, nothing loaded" : "modules loaded") +
             (opts_.once ? ", not watching (--once)" : ", watching backend devices");
-        if (opts_.once) {
-            notify("READY=1\nSTATUS=" + summary);
-            log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0, {}});
-            return Outcome::ok;
-        }
         // From here on, new devices are this process's: the udev rules leave them to it.
-        const WatchFile watching(opts_.watch_path);
+        const WatchFile watching(opts_.once ? std::string() : opts_.watch_path);
         notify("READY=1\nSTATUS=" + summary);
         log_info("daemon: ready: " + summary, {{}, role_name(ctx->role), 0, {}});
+        if (opts_.once) return Outcome::ok;
         return loop(*ctx, *monitor);
     }
 
