@@ -30,7 +30,8 @@ xa_say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 xa_die() { xa_say "FAIL: $*"; exit 1; }
 
-# xa_check STAGE NAME pass|fail|skip [DETAIL]: record one check of a stage.
+# xa_check STAGE NAME pass|fail|skip|flaky [DETAIL]: record one check of a stage (flaky: a
+# boot's first attempt that failed when its second passed, ci/stage-boot.sh).
 # Checks accumulate in $XA_OUT/report/STAGE.checks (JSON lines).
 xa_check() {
     local stage=$1 name=$2 result=$3 detail=${4:-}

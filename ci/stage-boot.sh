@@ -43,7 +43,8 @@
 # guest storm, the PVH guest, the faults and the driver domain; that image gives
 # xa-check.service 1080 s)
 # and one vCPU (measure: two); XA_BOOT_PARALLEL (default 2) boots run at a time. Outputs
-# in $XA_OUT/boot.
+# in $XA_OUT/boot. A boot with a failed check runs once more (XA_BOOT_RETRY=0: not): both
+# attempts are reported, a pass on the second as "flaky" (below).
 # Usage: ci/stage-boot.sh [BOOT...]   (default: deny dom0-xakernel measure dom0-dracut
 #        denystale dom0 dom0-trixie native-trixie native native-xakernel: the longest
 #        first, so that two at a time end together). XA_BOOT_STORM=1: boot-xen also runs
@@ -126,6 +127,17 @@ dracut_hook_ran() {
     fi
 }
 
+# stage_of BOOT: the stage a boot (MODE[-TARGET]) reports to; its files are $dir/STAGE*.
+stage_of() {
+    local mode=${1%%-*} target
+    target=${1#"$mode"}
+    case $mode in
+        dom0) echo "boot-xen$target" ;;
+        native | deny | denystale) echo "boot-$mode$target" ;;
+        *) echo "$mode$target" ;;
+    esac
+}
+
 # boot_once BOOT: one boot (MODE[-TARGET], see the header), its host-side checks, then the
 # in-image checks and metrics.
 boot_once() {
@@ -133,24 +145,20 @@ boot_once() {
     mode=${boot%%-*}
     target=${boot#"$mode"}
     target=${target#-}
+    stage=$(stage_of "$boot")
     case $mode in
-        dom0) stage="boot-xen" ;;
+        dom0) ;;
         measure)
-            stage=measure
             # Nothing may preload the set: Debian's init script and our unit are masked, and
             # xendomains too (without xenstored its xl calls hang and pin xen_privcmd).
             # The initramfs hook still loads the set: xa-measure unloads it first.
             args=(systemd.mask=xen.service systemd.mask=xen-autoload.service
                 systemd.mask=xendomains.service)
             ;;
-        native) stage="boot-native" kind=native ;;
-        deny)
-            stage="boot-deny"
-            pci_devices
-            ;;
-        denystale) stage="boot-denystale" ;;
+        native) kind=native ;;
+        deny) pci_devices ;;
+        denystale) ;;
         speed)
-            stage=speed
             # What the image must (not) have: ours, or Debian's stock Xen host.
             args=("xa.expect-ours=$([ "$target" = stock ] && echo 0 || echo 1)")
             ;;
@@ -219,7 +227,6 @@ boot_once() {
     if [ "$mode" = deny ]; then
         qemu+=(-x "$img/root.img" -C "qemu64,+svm")
     fi
-    stage=$stage${target:+-$target}
     name=$stage
     echo "$stage" >>"$dir/stages-run"
     rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
@@ -243,7 +250,7 @@ boot_once() {
 
     xa_say "boot: $name: booting ($kind, xa.mode=$mode, kernel $kver, $cpus CPU(s), deadline $deadline s)"
     local rc=0
-    XA_XEN_ARGS=$xen_args XA_BOOT_DEADLINE=$deadline "$here/boot/qemu-boot.sh" -k "$kdir" -c "$cpus" "${qemu[@]}" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \
+    XA_XEN_ARGS=$xen_args XA_BOOT_DEADLINE=$deadline "$qemu_boot" -k "$kdir" -c "$cpus" "${qemu[@]}" "$kind" "$img" "$dir" "$name" "xa.mode=$mode" "${args[@]}" \
         2>"$dir/$name.err" || rc=$?
     local timing=$dir/$name.timing console=$dir/$name.console.log results=$dir/$name/results.jsonl
     local t_exit t_up t_start t_done t_xen
@@ -346,29 +353,78 @@ for boot in "$@"; do
         { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie, dracut; dom0-pvh; deny, denystale; speed, speed-stock)" >&2; exit 2; }
 done
 mkdir -p "$dir"
-rm -f "$dir/stages-run"
+rm -rf "$dir/stages-run" "$dir/attempt-1"
 # Boots are independent (each opens the image with snapshot=on and writes its own files):
 # XA_BOOT_PARALLEL (default 2) of them at a time. Every failure is a recorded check, so
 # the stage's result is read from the report below, not from the subshells.
 parallel=${XA_BOOT_PARALLEL:-2}
 [[ $parallel =~ ^[1-8]$ ]] || xa_die "XA_BOOT_PARALLEL: not a count 1-8: '$parallel'"
-running=0
+# The boot itself (tests: a fake with qemu-boot.sh's interface).
+qemu_boot=${XA_QEMU_BOOT:-$here/boot/qemu-boot.sh}
+retry=${XA_BOOT_RETRY:-1}
+[[ $retry =~ ^[01]$ ]] || xa_die "XA_BOOT_RETRY: not 0 or 1: '$retry'"
+
+# run_boots BOOT...: the boots, XA_BOOT_PARALLEL at a time; 1 when not all of them started.
+run_boots() {
+    local boot running=0 started
+    : >"$dir/stages-run"
+    for boot in "$@"; do
+        if [ "$running" -ge "$parallel" ]; then
+            wait -n || true
+            running=$((running - 1))
+        fi
+        boot_once "$boot" &
+        running=$((running + 1))
+    done
+    wait || true
+    started=$(wc -l <"$dir/stages-run")
+    [ "$started" -eq $# ] || { xa_say "stage boot: $started of $# boots started"; return 1; }
+}
+
+# failed BOOT: the boot has a failed check, or none at all.
+failed() {
+    local f
+    f=$XA_OUT/report/$(stage_of "$1").checks
+    [ -s "$f" ] || return 0
+    jq -se 'any(.[]; .result=="fail")' "$f" >/dev/null
+}
+
+run_boots "$@" || status=1
+
+# A boot with a failed check runs once more, and both attempts are reported. The emulated
+# machines (TCG, one vCPU, Xen under QEMU's emulated SVM) miss libxl's fixed hotplug
+# timeouts or hang in Xen now and then, in boots whose re-run passes: 2 of 10 boots in one
+# full run of 2026-12-06 (docs/measurements.md). A defect fails both attempts; a boot that
+# passes only the second time is reported "flaky" with the first attempt's failures, and
+# its files stay in $dir/attempt-1. XA_BOOT_RETRY=0: no second attempt.
+again=()
 for boot in "$@"; do
-    if [ "$running" -ge "$parallel" ]; then
-        wait -n || true
-        running=$((running - 1))
-    fi
-    boot_once "$boot" &
-    running=$((running + 1))
+    if failed "$boot"; then again+=("$boot"); fi
 done
-wait || true
-mapfile -t stages_run <"$dir/stages-run"
-[ ${#stages_run[@]} -eq $# ] || { xa_say "stage boot: ${#stages_run[@]} of $# boots started"; status=1; }
+if [ "$retry" = 1 ] && [ ${#again[@]} -gt 0 ]; then
+    mkdir -p "$dir/attempt-1"
+    for boot in "${again[@]}"; do
+        stage=$(stage_of "$boot")
+        for f in "$XA_OUT/report/$stage".{checks,metrics} "$dir/$stage"{,.*}; do
+            [ ! -e "$f" ] || mv "$f" "$dir/attempt-1/"
+        done
+    done
+    xa_say "stage boot: ${again[*]}: a check failed; running once more (first attempt in $dir/attempt-1)"
+    run_boots "${again[@]}" || status=1
+    for boot in "${again[@]}"; do
+        stage=$(stage_of "$boot")
+        first=$(jq -rs '[.[] | select(.result=="fail") | .name] | "\(length) failed: \(join("; "))"' \
+            "$dir/attempt-1/$stage.checks" 2>/dev/null || echo "no checks")
+        if failed "$boot"; then
+            xa_check "$stage" "first attempt (re-run once)" fail "$first; the second failed too"
+        else
+            xa_check "$stage" "first attempt (re-run once)" flaky "$first; the second passed; $dir/attempt-1"
+        fi
+    done
+fi
 
 # Any failed check of these boots fails the stage.
-for stage in "${stages_run[@]}"; do
-    f=$XA_OUT/report/$stage.checks
-    [ -f "$f" ] || continue
-    if jq -se 'any(.[]; .result=="fail")' "$f" >/dev/null; then status=1; fi
+for boot in "$@"; do
+    if failed "$boot"; then status=1; fi
 done
 exit $status

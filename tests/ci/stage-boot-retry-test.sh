@@ -1,0 +1,112 @@
+#!/bin/bash
+# Stage boot's second attempt (ci/stage-boot.sh): a boot with a failed check runs once
+# more; passing then is reported "flaky" with the first attempt's failures, failing again
+# fails the stage; the first attempt's files are set aside, a passing boot is not re-run,
+# XA_BOOT_RETRY=0 turns it off, and ci/report.sh names the flaky boots without failing the
+# run. The boots are a fake with qemu-boot.sh's interface (XA_QEMU_BOOT) that reports
+# every check stage boot expects of the mode, one of them failed in its first FAKE_FAILS
+# boots of FAKE_FAILING (a stage; default every one). No root, no VM.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { # check NAME COMMAND...
+    local name=$1
+    shift
+    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
+}
+
+# The fake boot: qemu-boot.sh's options and operands, its files in OUT_DIR.
+cat >"$tmp/fake-boot" <<'EOF'
+#!/bin/bash
+set -euo pipefail
+while getopts k:c:C:Id:x: opt; do :; done
+shift $((OPTIND - 1))
+dir=$3 name=$4 mode=${5#xa.mode=}
+calls=$FAKE_STATE/$name.calls
+echo x >>"$calls"
+mkdir -p "$dir/$name"
+echo "exit=1.0" >"$dir/$name.timing"
+echo "Linux fake $FAKE_KVER #1 SMP x86_64" >"$dir/$name/uname.txt"
+: >"$dir/$name.console.log"
+first=1
+while IFS= read -r check; do
+    result=pass
+    if [ "$first" = 1 ] && [ "${FAKE_FAILING:-$name}" = "$name" ] &&
+        [ "$(wc -l <"$calls")" -le "${FAKE_FAILS:-0}" ]; then result=fail; fi
+    first=0
+    jq -cn --arg n "$check" --arg r "$result" '{kind:"check", name:$n, result:$r, detail:"fake"}' \
+        >>"$dir/$name/results.jsonl"
+    echo "XA-CHECK $result $check -- fake" >>"$dir/$name.console.log"
+done < <(sed -n "s/^$mode: //p" "$FAKE_CHECKS")
+EOF
+chmod +x "$tmp/fake-boot"
+mkdir -p "$tmp/bin"
+printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/qemu-system-x86_64"
+chmod +x "$tmp/bin/qemu-system-x86_64"
+
+# run CASE FAILS [BOOT...]: stage boot (then report.sh) on a fresh XA_OUT; their exit
+# statuses in $tmp/CASE/rc and report-rc.
+run() {
+    local case=$1 n=$2 out
+    shift 2
+    out=$tmp/$case
+    mkdir -p "$out/state" "$out/out/image/xa-kernel"
+    for f in root.img xen vmlinuz initrd.img xa-kernel/vmlinuz xa-kernel/initrd.img; do
+        : >"$out/out/image/$f"
+    done
+    printf 'KVER=6.1.0-fake\nXA_KVER=6.1.0-fake\n' >"$out/out/image/boot.env"
+    local rc=0
+    PATH=$tmp/bin:$PATH XA_OUT=$out/out XA_CACHE=$out/cache XA_QEMU_BOOT=$tmp/fake-boot XA_BOOT_RETRY=${XA_BOOT_RETRY:-1} \
+        FAKE_STATE=$out/state FAKE_FAILS=$n FAKE_FAILING=${FAKE_FAILING:-} FAKE_KVER=6.1.0-fake \
+        FAKE_CHECKS=$top/ci/boot/expected-checks.txt \
+        "$top/ci/stage-boot.sh" "$@" >"$out/stage.log" 2>&1 || rc=$?
+    echo "$rc" >"$out/rc"
+    rc=0
+    XA_OUT=$out/out XA_CACHE=$out/cache "$top/ci/report.sh" >"$out/report.log" 2>&1 || rc=$?
+    echo "$rc" >"$out/report-rc"
+}
+is() { [ "$(cat "$1")" = "$2" ]; }
+calls() { [ "$(wc -l <"$tmp/$1/state/$2.calls")" -eq "$3" ]; }
+first_attempt() { # first_attempt CASE STAGE: the result of its "first attempt" check
+    jq -r 'select(.name == "first attempt (re-run once)") | .result + " " + .detail' \
+        "$tmp/$1/out/report/$2.checks"
+}
+
+run pass 0 native
+check "passing boot: stage passes" is "$tmp/pass/rc" 0
+check "passing boot: booted once" calls pass boot-native 1
+check "passing boot: no first-attempt check" test -z "$(first_attempt pass boot-native)"
+check "passing boot: nothing set aside" test ! -e "$tmp/pass/out/boot/attempt-1"
+
+FAKE_FAILING=boot-native run flaky 1 native native-xakernel
+check "flaky boot: stage passes" is "$tmp/flaky/rc" 0
+check "flaky boot: booted twice" calls flaky boot-native 2
+check "the other boot, passing: booted once" calls flaky boot-native-xakernel 1
+check "flaky boot: first attempt reported flaky, with its failure" \
+    grep -q "^flaky 1 failed: xen-autoload detect says no Xen; the second passed" \
+    <(first_attempt flaky boot-native)
+check "flaky boot: the first attempt's checks and files set aside" \
+    grep -q '"result":"fail"' "$tmp/flaky/out/boot/attempt-1/boot-native.checks"
+check "flaky boot: the first attempt's console set aside" \
+    test -s "$tmp/flaky/out/boot/attempt-1/boot-native.console.log"
+check "flaky boot: the stage's checks are the second attempt's" \
+    test "$(jq -s '[.[] | select(.result == "fail")] | length' "$tmp/flaky/out/report/boot-native.checks")" -eq 0
+check "flaky boot: the report passes" is "$tmp/flaky/report-rc" 0
+check "flaky boot: the report names it" grep -q "^flaky: boot-native: failed, then passed" "$tmp/flaky/report.log"
+
+run broken 2 native
+check "failing twice: stage fails" is "$tmp/broken/rc" 1
+check "failing twice: booted twice" calls broken boot-native 2
+check "failing twice: first attempt reported failed" \
+    grep -q "^fail 1 failed: .*; the second failed too" <(first_attempt broken boot-native)
+check "failing twice: the report fails" is "$tmp/broken/report-rc" 1
+
+XA_BOOT_RETRY=0 run noretry 1 native
+check "XA_BOOT_RETRY=0: stage fails" is "$tmp/noretry/rc" 1
+check "XA_BOOT_RETRY=0: booted once" calls noretry boot-native 1
+check "XA_BOOT_RETRY=0: nothing set aside" test ! -e "$tmp/noretry/out/boot/attempt-1"
+
+[ "$fails" -eq 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }
+echo "all stage boot retry checks passed"
