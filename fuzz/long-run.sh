@@ -12,9 +12,14 @@
 # OUT/artifacts/ and makes the exit status 1.
 # TARGET names (json, kconfig, ...; default every target) pick some of them, e.g. the ones
 # whose parser changed or that have not reached RUNS yet.
+# ASan keeps no allocation stack (ASAN_OPTIONS=malloc_context_size=0 unless ASAN_OPTIONS is
+# set): every check stays, a report only lacks where the memory was allocated, and the
+# allocation-heavy targets (json, kconfig) run about a third faster. To see it, run the
+# artifact again with stacks: ASAN_OPTIONS= OUT/build/fuzz/fuzz_NAME OUT/artifacts/FILE.
 # Usage: fuzz/long-run.sh [-r RUNS] [-j JOBS] [-t SECONDS] [-o OUT] [TARGET...]
 #        (OUT default out/fuzz-long)
 set -euo pipefail
+export ASAN_OPTIONS=${ASAN_OPTIONS-malloc_context_size=0}
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=10000000 jobs=$(nproc) seconds=0 out=$top/out/fuzz-long
 
