@@ -68,7 +68,10 @@ step tsan-loader tsan
 # each by default from its seed corpus (fuzz/corpus/NAME) and the corpus the runs before
 # grew ($XA_OUT/fuzz-corpus/NAME). $jobs targets at a time (each is one process); each
 # one's output goes to the step's log after it ends.
-fuzz_targets=(policy sysfs uevent kconfig modalias json)
+# The names, from fuzz/CMakeLists.txt (the one list; fuzz/long-run.sh reads it too).
+mapfile -t fuzz_targets < <(sed -n 's/^foreach(target \(.*\))$/\1/p' "$XA_TOP/fuzz/CMakeLists.txt" |
+    tr ' ' '\n' | sed 's/^fuzz_//')
+[ ${#fuzz_targets[@]} -gt 0 ] || xa_die "stage build: no fuzz targets in fuzz/CMakeLists.txt"
 fuzz() {
     cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_WERROR=ON -DBUILD_TESTING=OFF \
         -DCMAKE_CXX_COMPILER=clang++ -DXA_FUZZ=ON -DXA_SANITIZE=address,undefined \
