@@ -14,7 +14,7 @@
 # whose parser changed or that have not reached RUNS yet.
 # ASan keeps no allocation stack (ASAN_OPTIONS=malloc_context_size=0 unless ASAN_OPTIONS is
 # set): every check stays, a report only lacks where the memory was allocated, and the
-# allocation-heavy targets (json, kconfig) run about a third faster. To see it, run the
+# allocation-heavy targets (json, kconfig) run about 15 % faster. To see it, run the
 # artifact again with stacks: ASAN_OPTIONS= OUT/build/fuzz/fuzz_NAME OUT/artifacts/FILE.
 # Usage: fuzz/long-run.sh [-r RUNS] [-j JOBS] [-t SECONDS] [-o OUT] [TARGET...]
 #        (OUT default out/fuzz-long)
