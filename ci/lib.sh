@@ -6,6 +6,8 @@
 #   debs/ rpms/ pkg/     built packages and their check logs
 #   repo/apt/ repo/dnf/  the repositories (stage kernel adds its packages)
 #   kernel/ kernel-pkg/  the kernel stage's logs and package build tree
+#   kernel-deb.ready     made by stage kernel once out/kernel holds the .deb (the hand-over
+#                        ci/pipeline.sh waits for: XA_KERNEL_DEB_READY below)
 #   image/ image-trixie/ image-dracut/ root filesystem images   boot/ console logs, result disks
 #   admin/               stage admin's disks, console logs and results, per firmware
 #   report/   STAGE.checks and STAGE.metrics (JSON lines, xa_check/xa_metric below);
@@ -15,6 +17,7 @@ XA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 XA_OUT=${XA_OUT:-$XA_TOP/out}
 XA_CACHE=${XA_CACHE:-/var/cache/xen-autoload-ci}
 export XA_TOP XA_OUT XA_CACHE
+export XA_KERNEL_DEB_READY=$XA_OUT/kernel-deb.ready
 mkdir -p "$XA_OUT/report" "$XA_CACHE"
 
 # ccache survives between runs on the same machine; a cold one still works. Paths below

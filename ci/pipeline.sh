@@ -46,7 +46,7 @@ if [[ " $* " == *" kernel "* ]] && [ "$1" != kernel ]; then
     mkdir -p "$XA_OUT"
     kernel_start=$(xa_now)
     set -m  # its own process group, so that a failed run can stop all of it
-    rm -f "$XA_OUT/kernel-build-phase.end"
+    rm -f "$XA_OUT/kernel-build-phase.end" "$XA_KERNEL_DEB_READY"
     # The phase's own end time: the join below may come much later.
     (
         rc=0
@@ -96,17 +96,40 @@ run_stage() {
         return "$gitlab_rc"
     fi
     if [ "$stage" = kernel ] && [ -n "$kernel_bg" ]; then
-        xa_say "stage kernel: waiting for the background build phase"
-        wait "$kernel_bg" || rc=$?
-        kernel_bg=''
-        cat "$kernel_log" >&2
-        local end
-        end=$(cat "$XA_OUT/kernel-build-phase.end" 2>/dev/null || xa_now)
-        xa_metric pipeline kernel-build-phase-seconds "$(( end - kernel_start ))" s
-        [ $rc -ne 0 ] || "$here/stage-kernel.sh" --phase publish || rc=$?
-        return $rc
+        # The later stages need only the .deb: on from its hand-over (ci/stage-kernel.sh),
+        # while the phase builds the .rpm and checks both; join_kernel joins it at the end.
+        # A cold kernel takes about an hour: the wait ends at 2 h, or when the phase ends.
+        xa_say "stage kernel: waiting for the background build phase's .deb"
+        local deadline=$(( $(xa_now) + 7200 ))
+        while [ ! -e "$XA_KERNEL_DEB_READY" ] && [ ! -e "$XA_OUT/kernel-build-phase.end" ] &&
+            [ "$(xa_now)" -lt "$deadline" ]; do
+            sleep 5
+        done
+        if [ ! -e "$XA_KERNEL_DEB_READY" ]; then
+            join_kernel
+            return 1
+        fi
+        "$here/stage-kernel.sh" --phase publish
+        return
     fi
     "$here/stage-$stage.sh"
+}
+
+# join_kernel: wait for the background build phase, show its log, and publish the
+# repositories again with both kernel packages. Fails when the phase or the publish did.
+join_kernel() {
+    local rc=0 end
+    [ -n "$kernel_bg" ] || return 0
+    xa_say "stage kernel: joining the background build phase"
+    wait "$kernel_bg" || rc=$?
+    kernel_bg=''
+    cat "$kernel_log" >&2
+    end=$(cat "$XA_OUT/kernel-build-phase.end" 2>/dev/null || xa_now)
+    xa_metric pipeline kernel-build-phase-seconds "$(( end - kernel_start ))" s
+    if [ $rc -eq 0 ] && [ -e "$XA_KERNEL_DEB_READY" ]; then
+        "$here/stage-kernel.sh" --phase publish || rc=$?
+    fi
+    return $rc
 }
 
 status=0
@@ -124,6 +147,11 @@ for stage in "$@"; do
     # Later stages consume this one's output: fail fast.
     [ $status -eq 0 ] || break
 done
+# The kernel's build phase, when the kernel stage went on from its hand-over: its .rpm and
+# checks are part of the run's verdict. A failed run stops it instead.
+if [ $status -eq 0 ]; then
+    join_kernel || status=1
+fi
 stop_kernel_bg
 # Only a whole run that got to its end has a figure to hold against the budget.
 if [ "$whole" = 1 ] && [ $status -eq 0 ]; then

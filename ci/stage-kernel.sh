@@ -1,29 +1,35 @@
 #!/bin/bash
 # Stage kernel: the single-config Xen kernel (issue 6), packaged by our own source package.
-#  1. kernel-config tests that need the real linux-source-6.1 tree and Debian's configs
-#     (ctest -L kconfig: strict merge, check-kernel on real configs);
+#  1. from a clean copy of the tree (git ls-files, as stage packages makes it):
+#     dpkg-buildpackage -b -us -uc -Ppkg.xen-autoload.kernel,nocheck and
+#     rpmbuild --with kernel --without check -bb (both run kernel-config/kbuild.sh:
+#     x86_64_defconfig + kvm_guest.config + kernel-config/fragments/*.config, strict merge).
+#     Skipped when the hash of every input equals the cached build's
+#     ($XA_CACHE/kernel/pkg/inputs.sha256); ccache in $XA_CACHE/ccache-kernel, hits across
+#     source copies in different directories (CCACHE_BASEDIR, CCACHE_NOHASHDIR; kbuild.sh
+#     explains the layout). The .deb is handed over as soon as it exists (below);
 #  2. the build profile: dh_listpackages lists linux-image-xen-autoload only with
 #     pkg.xen-autoload.kernel, so the everyday dpkg-buildpackage -b skips the kernel;
-#  3. from a clean copy of the tree (git ls-files, as stage packages makes it):
-#     dpkg-buildpackage -b -us -uc -Ppkg.xen-autoload.kernel,nocheck and
-#     rpmbuild --with kernel -bb (both run kernel-config/kbuild.sh: x86_64_defconfig +
-#     kvm_guest.config + kernel-config/fragments/*.config, strict merge). Skipped when the
-#     hash of every input equals the cached build's ($XA_CACHE/kernel/pkg/inputs.sha256);
-#     ccache in $XA_CACHE/ccache-kernel, hits across source copies in different
-#     directories (CCACHE_BASEDIR, CCACHE_NOHASHDIR; kbuild.sh explains the layout);
+#  3. kernel-config tests that need the real linux-source-6.1 tree and Debian's configs
+#     (ctest -L kconfig: strict merge, check-kernel on real configs);
 #  4. checks on the packages: .deb layout, maintainer scripts, check-kernel per role on the
 #     shipped config, backends shipped as modules, lintian; .rpm layout and scriptlets,
 #     rpmlint; apt install + purge in a throwaway root (tests/packaging/kernel-deb-install.sh);
 #  5. copy the two kernel packages to $XA_OUT/kernel/ and publish the repositories again
 #     (ci/publish-repos.sh adds $XA_OUT/kernel's packages).
+# The hand-over: the image and boot stages need only the .deb. It is copied to
+# $XA_OUT/kernel/ and $XA_OUT/kernel-deb.ready is made as soon as it is built (or found in
+# the cache), before the .rpm and the checks: ci/pipeline.sh goes on with the later stages
+# from there while this stage, in the background, builds the .rpm and checks both, and
+# joins it before the report. A .deb that fails its checks still fails the run.
 # Produces: $XA_OUT/kernel/linux-image-xen-autoload_<version>_amd64.deb,
 # kernel-xen-autoload-<version>.x86_64.rpm, config-<release>, check-kernel.json, logs/.
 # Cost: ~25-60 min with an empty ccache on 2 shared cores, a few minutes with a warm one,
 # about 1.5 minutes when every input is unchanged (the checks and the install test still run).
 # Usage: ci/stage-kernel.sh [--phase build|publish]   (default: both, in order)
-#   build    steps 1-6: needs nothing from the other stages, so ci/pipeline.sh runs it in
+#   build    steps 1-4: needs nothing from the other stages, so ci/pipeline.sh runs it in
 #            the background beside stages build and packages
-#   publish  step 7: needs stage packages' out/debs and out/rpms
+#   publish  step 5: needs stage packages' out/debs and out/rpms
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -45,14 +51,18 @@ case "${1:-}:${2:-}:$#" in
     *) xa_die "usage: ci/stage-kernel.sh [--phase build|publish]" ;;
 esac
 
-# 7. Hand the packages to the later stages (image, boot) through out/kernel and the
-# repositories. Only these two: no headers, no libc-dev.
+# 5. Hand the packages to the later stages (image, boot) through out/kernel and the
+# repositories. Only these two: no headers, no libc-dev. Run twice by ci/pipeline.sh (with the .deb at the hand-over, with both at the end): the
+# check names which packages it published.
 publish() {
+    local what='.deb' name
+    ! compgen -G "$out/kernel-xen-autoload-*.rpm" >/dev/null || what='.deb and .rpm'
+    name="apt and dnf repositories published with the kernel packages ($what)"
     if "$here/publish-repos.sh" >"$logs/publish-repos.log" 2>&1; then
-        xa_check "$stage" "apt and dnf repositories published with the kernel packages" pass "$XA_OUT/repo"
+        xa_check "$stage" "$name" pass "$XA_OUT/repo"
     else
         tail -n 20 "$logs/publish-repos.log" >&2
-        fail "apt and dnf repositories published with the kernel packages" "see $logs/publish-repos.log"
+        fail "$name" "see $logs/publish-repos.log"
     fi
 }
 if [ "$phase" = publish ]; then
@@ -62,45 +72,19 @@ if [ "$phase" = publish ]; then
     exit $status
 fi
 
-rm -rf "$out"/*.deb "$out"/*.rpm "$logs"
+rm -rf "$out"/*.deb "$out"/*.rpm "$logs" "$XA_KERNEL_DEB_READY"
 mkdir -p "$out" "$logs"
 
-# 1. The C++ side (check-kernel and its tests) in this stage's own build tree.
-if nice -n 10 cmake -S "$XA_TOP" -B "$cc" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DXA_WERROR=ON -DXA_KERNEL_TREE_TESTS=ON >"$logs/cmake.log" 2>&1 &&
-    nice -n 10 ninja -C "$cc" -j2 xen-autoload xa-kconfig-unit-tests xa-kconfig-real-tests \
-        >>"$logs/cmake.log" 2>&1; then
-    xa_check "$stage" "build xen-autoload and the kconfig tests" pass
-else
-    tail -n 30 "$logs/cmake.log" >&2
-    fail "build xen-autoload and the kconfig tests" "see $logs/cmake.log"
-    exit 1
-fi
-cli=$cc/src/autoload/xen-autoload
+# hand_over [DEB]: the .deb into out/kernel (whole: copied beside, then renamed), then the
+# mark the pipeline waits for. No .deb (a failed build): nothing; the checks below fail.
+hand_over() {
+    [ -n "${1:-}" ] || return 0
+    if cp "$1" "$out/.${1##*/}.tmp" && mv "$out/.${1##*/}.tmp" "$out/${1##*/}" && touch "$XA_KERNEL_DEB_READY"; then
+        xa_say "stage kernel: ${1##*/} handed over to the later stages; the .rpm and the checks go on"
+    fi
+}
 
-start=$(xa_now)
-if (cd "$cc" && nice -n 10 ctest -L kconfig --output-on-failure) >"$logs/ctest-kconfig.log" 2>&1; then
-    xa_check "$stage" "ctest -L kconfig (strict merge, check-kernel on Debian amd64/cloud, defconfig, merged)" pass \
-        "$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$logs/ctest-kconfig.log")"
-else
-    tail -n 40 "$logs/ctest-kconfig.log" >&2
-    fail "ctest -L kconfig (strict merge, check-kernel on Debian amd64/cloud, defconfig, merged)" \
-        "see $logs/ctest-kconfig.log"
-fi
-xa_metric "$stage" kconfig-tests-seconds "$(($(xa_now) - start))" s
-
-# 2. The everyday build must not build the kernel; the profile must.
-everyday=$(cd "$XA_TOP" && DEB_BUILD_PROFILES='' dh_listpackages 2>&1 | tr '\n' ' ')
-profiled=$(cd "$XA_TOP" && DEB_BUILD_PROFILES=pkg.xen-autoload.kernel dh_listpackages 2>&1 | tr '\n' ' ')
-if [[ " $everyday" != *" linux-image-xen-autoload "* ]] && [[ " $profiled" == *" linux-image-xen-autoload "* ]]; then
-    xa_check "$stage" "linux-image-xen-autoload only with the build profile pkg.xen-autoload.kernel" pass \
-        "without: $everyday; with: $profiled"
-else
-    fail "linux-image-xen-autoload only with the build profile pkg.xen-autoload.kernel" \
-        "without: $everyday; with: $profiled"
-fi
-
-# 3. The packages. A clean copy: what git would commit (tracked + untracked, not ignored).
+# 1. The packages. A clean copy: what git would commit (tracked + untracked, not ignored).
 if ! version=$("$here/check-versions.sh" 2>"$logs/check-versions.log"); then
     fail "versions agree (CMake, debian/changelog, spec)" "$(head -n 3 "$logs/check-versions.log" | tr '\n' ' ')"
     exit 1
@@ -110,14 +94,21 @@ src=$work/src/xen-autoload-$version
 mkdir -p "$work/rpmbuild/SOURCES"
 xa_source_copy "$src"
 
-# Every input of the two package builds: the kernel source, the compiler, the packaging,
-# the kernel configuration and this script. Equal hash and cached packages: no rebuild.
+# Every input of the two kernel packages: the kernel source, the compiler, the packaging
+# they are made from, the kernel configuration and this script. Equal hash and cached
+# packages: no rebuild. Left out, as they cannot change the kernel packages: the other
+# binary packages' own files (debian/xen-autoload.*, xen-autoload-dracut.*, xen-host.*),
+# debian/tests, Salsa's CI file and the RPM notes and lint settings; the engine's sources
+# were never in it (the kernel packages hold no file of the engine). A change to the
+# everyday packages' files no longer costs a kernel build.
 [ -f "$tarball" ] || { fail "kernel source" "$tarball: missing (ci/install-deps.sh kernel)"; exit 1; }
 inputs=$( {
     dpkg-query -W -f='linux-source-6.1 ${Version}\n' linux-source-6.1
     gcc --version | head -n 1
-    (cd "$src" && find debian rpm kernel-config -path debian/tests -prune -o -type f -print0 |
-        sort -z | xargs -0 sha256sum)
+    (cd "$src" && find debian rpm kernel-config \( -path debian/tests -o -path debian/salsa-ci.yml \
+        -o -path 'debian/xen-autoload.*' -o -path 'debian/xen-autoload-dracut.*' \
+        -o -path 'debian/xen-host.*' -o -path rpm/README.md -o -path rpm/rpmlint.toml \) -prune \
+        -o -type f -print0 | sort -z | xargs -0 sha256sum)
     sha256sum <"$0"
 } | sha256sum | cut -d' ' -f1)
 # $pkgcache is shared by concurrent runs: the lock kernel-pkg is held from this check to
@@ -131,6 +122,7 @@ if [ -n "$cached_deb" ] && [ -n "$cached_rpm" ] && [ -f "$pkgcache/inputs.sha256
     xa_check "$stage" "kernel packages up to date (inputs unchanged, not rebuilt)" pass \
         "inputs $inputs: ${cached_deb##*/} ${cached_rpm##*/}"
     xa_metric "$stage" kernel-build-cached 1
+    hand_over "$cached_deb"
 else
     xa_metric "$stage" kernel-build-cached 0
     pkgfinal=$pkgcache
@@ -188,13 +180,15 @@ else
         dpkg-buildpackage -b -us -uc -Ppkg.xen-autoload.kernel,nocheck || { [ $? -ne 2 ] || exit 1; }
     rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$logs/deb-time.log")
     [ -z "$rss_kb" ] || xa_metric "$stage" kernel-build-peak-rss-mb "$((rss_kb / 1024))" MB
+    hand_over "$(compgen -G "$pkgcache/linux-image-xen-autoload_*_amd64.deb" | head -n 1 || true)"
 
-    # --nodeps: the BuildRequires name Fedora packages (rpm/README.md); --nocheck as the
-    # .deb's nocheck: the engine's tests run in stage packages.
+    # --nodeps: the BuildRequires name Fedora packages (rpm/README.md); --without check as
+    # the .deb's nocheck (no test programs built, no %check): the engine's tests run in
+    # stage packages.
     build_package rpm "rpmbuild --with kernel -bb" \
         "$work/rpmbuild/RPMS/x86_64/kernel-xen-autoload-*.x86_64.rpm" "$logs/rpmbuild.log" \
         env CCACHE_BASEDIR="$work/rpmbuild/BUILD" nice -n 10 rpmbuild --load "$XA_TOP/rpm/macros.debian-host" \
-        --define "_topdir $work/rpmbuild" --define "_smp_mflags -j2" --with kernel --nodeps --nocheck \
+        --define "_topdir $work/rpmbuild" --define "_smp_mflags -j2" --with kernel --without check --nodeps \
         -bb "$src/rpm/xen-autoload.spec" || true
     ccache -s >"$logs/ccache.log" 2>&1 || true
     # Remembered only when both packages were built: a half build is rebuilt next time.
@@ -219,7 +213,44 @@ for f in "$cached_deb" "$cached_rpm"; do [ -z "$f" ] || cp "$f" "$work/cached/";
 xa_unlock kernel-pkg
 [ -n "$cached_deb" ] || { fail "linux-image-xen-autoload .deb produced" "none in $pkgcache"; exit 1; }
 
-# 4. What the .deb really ships.
+# 2. The everyday build must not build the kernel; the profile must.
+everyday=$(cd "$XA_TOP" && DEB_BUILD_PROFILES='' dh_listpackages 2>&1 | tr '\n' ' ')
+profiled=$(cd "$XA_TOP" && DEB_BUILD_PROFILES=pkg.xen-autoload.kernel dh_listpackages 2>&1 | tr '\n' ' ')
+if [[ " $everyday" != *" linux-image-xen-autoload "* ]] && [[ " $profiled" == *" linux-image-xen-autoload "* ]]; then
+    xa_check "$stage" "linux-image-xen-autoload only with the build profile pkg.xen-autoload.kernel" pass \
+        "without: $everyday; with: $profiled"
+else
+    fail "linux-image-xen-autoload only with the build profile pkg.xen-autoload.kernel" \
+        "without: $everyday; with: $profiled"
+fi
+
+# 3. The C++ side (check-kernel and its tests) in this stage's own build tree, configured
+# as ci/run-tests.sh configures the test build (plus the kernel-tree tests): the two
+# builds share their objects through ccache, so only the first of them compiles.
+if nice -n 10 cmake -S "$XA_TOP" -B "$cc" -G Ninja \
+        -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DXA_WERROR=ON -DXA_KERNEL_TREE_TESTS=ON >"$logs/cmake.log" 2>&1 &&
+    nice -n 10 ninja -C "$cc" -j2 xen-autoload xa-kconfig-unit-tests xa-kconfig-real-tests \
+        >>"$logs/cmake.log" 2>&1; then
+    xa_check "$stage" "build xen-autoload and the kconfig tests" pass
+else
+    tail -n 30 "$logs/cmake.log" >&2
+    fail "build xen-autoload and the kconfig tests" "see $logs/cmake.log"
+    exit 1
+fi
+cli=$cc/src/autoload/xen-autoload
+
+start=$(xa_now)
+if (cd "$cc" && nice -n 10 ctest -L kconfig --output-on-failure) >"$logs/ctest-kconfig.log" 2>&1; then
+    xa_check "$stage" "ctest -L kconfig (strict merge, check-kernel on Debian amd64/cloud, defconfig, merged)" pass \
+        "$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$logs/ctest-kconfig.log")"
+else
+    tail -n 40 "$logs/ctest-kconfig.log" >&2
+    fail "ctest -L kconfig (strict merge, check-kernel on Debian amd64/cloud, defconfig, merged)" \
+        "see $logs/ctest-kconfig.log"
+fi
+xa_metric "$stage" kconfig-tests-seconds "$(($(xa_now) - start))" s
+
+# 4a. What the .deb really ships.
 deb=$cached_deb
 xa_metric "$stage" linux-image-deb-kb "$(du -k "$deb" | cut -f1)" KiB
 tmp=$(mktemp -d)
@@ -281,7 +312,7 @@ xa_lintian "$stage" "lintian linux-image-xen-autoload: 0 errors, 0 warnings" "$l
     status=1
 xa_metric "$stage" lintian-seconds "$(($(xa_now) - start))" s
 
-# 5. The .rpm: the same files, Fedora's /lib/modules/REL/vmlinuz, and kernel-install.
+# 4b. The .rpm: the same files, Fedora's /lib/modules/REL/vmlinuz, and kernel-install.
 rpm_image=$cached_rpm
 if [ -n "$rpm_image" ]; then
     xa_metric "$stage" kernel-rpm-kb "$(du -k "$rpm_image" | cut -f1)" KiB
@@ -307,7 +338,7 @@ else
     fail "kernel .rpm layout and kernel-install scriptlets" "no kernel-xen-autoload .rpm in $pkgcache"
 fi
 
-# 6. apt install + purge in a throwaway root: the hooks make and remove the initramfs.
+# 4c. apt install + purge in a throwaway root: the hooks make and remove the initramfs.
 start=$(xa_now)
 if "$XA_TOP/tests/packaging/kernel-deb-install.sh" "$deb" >"$logs/kernel-deb-install.log" 2>&1; then
     xa_check "$stage" "apt install + purge of the kernel .deb (initramfs by the kernel hooks)" pass \
@@ -318,7 +349,8 @@ else
 fi
 xa_metric "$stage" kernel-deb-install-seconds "$(($(xa_now) - start))" s
 
-cp "$deb" "$out/"
+# The .deb is there since the hand-over (and may be read now): not copied again.
+cmp -s "$deb" "$out/${deb##*/}" || cp "$deb" "$out/"
 [ -z "$rpm_image" ] || cp "$rpm_image" "$out/"
 xa_check "$stage" "kernel packages in out/kernel" pass "$(cd "$out" && echo ./*.deb ./*.rpm)"
 [ "$phase" = build ] || publish
