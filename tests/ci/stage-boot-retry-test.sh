@@ -5,7 +5,8 @@
 # XA_BOOT_RETRY=0 turns it off, and ci/report.sh names the flaky boots without failing the
 # run. The boots are a fake with qemu-boot.sh's interface (XA_QEMU_BOOT) that reports
 # every check stage boot expects of the mode, one of them failed in its first FAKE_FAILS
-# boots of FAKE_FAILING (a stage; default every one). No root, no VM.
+# boots of FAKE_FAILING (a stage; default every one). No root, no VM. Also: boots run side by
+# side only while their emulated CPUs fit in XA_BOOT_PARALLEL.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -26,6 +27,15 @@ shift $((OPTIND - 1))
 dir=$3 name=$4 mode=${5#xa.mode=}
 calls=$FAKE_STATE/$name.calls
 echo x >>"$calls"
+# FAKE_SLOTS: log start and end, and hold (5 s at most) until that many boots have started.
+if [ -n "${FAKE_SLOTS:-}" ]; then
+    echo "start $name" >>"$FAKE_STATE/slots.log"
+    for _ in $(seq 50); do
+        [ "$(grep -c '^start' "$FAKE_STATE/slots.log")" -lt "$FAKE_SLOTS" ] || break
+        sleep 0.1
+    done
+    trap 'echo "end $name" >>"$FAKE_STATE/slots.log"' EXIT
+fi
 mkdir -p "$dir/$name"
 echo "exit=1.0" >"$dir/$name.timing"
 echo "Linux fake $FAKE_KVER #1 SMP x86_64" >"$dir/$name/uname.txt"
@@ -59,7 +69,7 @@ run() {
     printf 'KVER=6.1.0-fake\nXA_KVER=6.1.0-fake\n' >"$out/out/image/boot.env"
     local rc=0
     PATH=$tmp/bin:$PATH XA_OUT=$out/out XA_CACHE=$out/cache XA_QEMU_BOOT=$tmp/fake-boot XA_BOOT_RETRY=${XA_BOOT_RETRY:-1} \
-        FAKE_STATE=$out/state FAKE_FAILS=$n FAKE_FAILING=${FAKE_FAILING:-} FAKE_KVER=6.1.0-fake \
+        FAKE_STATE=$out/state FAKE_FAILS=$n FAKE_FAILING=${FAKE_FAILING:-} FAKE_SLOTS=${FAKE_SLOTS:-} FAKE_KVER=6.1.0-fake \
         FAKE_CHECKS=$top/ci/boot/expected-checks.txt \
         "$top/ci/stage-boot.sh" "$@" >"$out/stage.log" 2>&1 || rc=$?
     echo "$rc" >"$out/rc"
@@ -107,6 +117,17 @@ XA_BOOT_RETRY=0 run noretry 1 native
 check "XA_BOOT_RETRY=0: stage fails" is "$tmp/noretry/rc" 1
 check "XA_BOOT_RETRY=0: booted once" calls noretry boot-native 1
 check "XA_BOOT_RETRY=0: nothing set aside" test ! -e "$tmp/noretry/out/boot/attempt-1"
+
+# The two-CPU boot (measure) never runs beside another on 2 slots; two one-CPU boots do.
+# Each fake holds until two boots have started (5 s at most): a pipeline that put measure
+# beside native would interleave their lines.
+FAKE_SLOTS=2 run slots 0 native measure
+check "two-CPU boot: stage passes" is "$tmp/slots/rc" 0
+check "two-CPU boot: ran alone ($(tr '\n' ',' <"$tmp/slots/state/slots.log"))" \
+    test "$(tr '\n' ',' <"$tmp/slots/state/slots.log")" = "start boot-native,end boot-native,start measure,end measure,"
+FAKE_SLOTS=2 run pair 0 native native-xakernel
+check "one-CPU boots: two side by side ($(tr '\n' ',' <"$tmp/pair/state/slots.log"))" \
+    grep -q "^start.*,start.*,end" <(tr '\n' ',' <"$tmp/pair/state/slots.log")
 
 [ "$fails" -eq 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }
 echo "all stage boot retry checks passed"
