@@ -5,7 +5,7 @@
 #   build/ build-logs/   CMake build tree of the engine, the build stage's step logs
 #   debs/ rpms/ pkg/     built packages and their check logs
 #   repo/apt/ repo/dnf/  the repositories (stage kernel adds its packages)
-#   kernel/ kernel-pkg/  the kernel stage's logs and package build tree
+#   kernel/ kernel-pkg/ kernel-cc/  the kernel stage's logs, package and C++ build trees
 #   kernel-deb.ready     made by stage kernel once out/kernel holds the .deb (the hand-over
 #                        ci/pipeline.sh waits for: XA_KERNEL_DEB_READY below)
 #   image/ image-trixie/ image-dracut/ root filesystem images   boot/ console logs, result disks

@@ -1,9 +1,9 @@
 #!/bin/bash
 # ci/pipeline.sh's hand-over from the kernel's background build phase: the later stages
-# (image, boot) start once stage kernel has made the .deb (XA_KERNEL_DEB_READY), while the
-# phase goes on with the .rpm and the checks; the pipeline joins the phase before the report
-# and fails when it failed, and a phase that fails before the .deb stops the run at stage
-# kernel. The stages are fakes in a copy of ci/ (pipeline.sh, lib.sh, report.sh are the real
+# image starts once stage kernel has made the .deb (XA_KERNEL_DEB_READY), while the phase
+# goes on with the .rpm and the checks; the pipeline joins the phase before stage boot (the
+# boots get the machine to themselves) and fails when it failed, and a phase that fails
+# before the .deb stops the run at stage kernel. The stages are fakes in a copy of ci/ (pipeline.sh, lib.sh, report.sh are the real
 # ones). The fake kernel phase waits for the image stage to start (with a deadline) before it
 # ends: a pipeline that waited for the whole phase would miss it. No root, no build.
 # The fake stages' bodies are single-quoted: expanded in the fakes, not here.
@@ -68,6 +68,8 @@ run pass
 check "pass: exit 0 ($(cat "$tmp/pass.rc"))" test "$(cat "$tmp/pass.rc")" = 0
 check "pass: image started before the kernel phase ended ($(order pass))" \
     bash -c "grep -n . '$tmp/pass/out/order' | grep -A9 ':image' | grep -q kernel-phase-end"
+check "pass: boot started after the kernel phase ended ($(order pass))" \
+    bash -c "grep -n . '$tmp/pass/out/order' | grep -A9 ':kernel-phase-end' | grep -q ':boot'"
 check "pass: published at the hand-over and again after the join" \
     test "$(grep -c '^kernel --phase publish' "$tmp/pass/out/order")" = 2
 check "pass: the phase's check is in the report" \
@@ -75,8 +77,8 @@ check "pass: the phase's check is in the report" \
 
 run fail-after
 check "fail-after: the run fails ($(cat "$tmp/fail-after.rc"))" test "$(cat "$tmp/fail-after.rc")" != 0
-check "fail-after: image and boot ran ($(order fail-after))" \
-    bash -c "grep -qx 'image ' '$tmp/fail-after/out/order' && grep -qx 'boot ' '$tmp/fail-after/out/order'"
+check "fail-after: image ran, boot did not ($(order fail-after))" \
+    bash -c "grep -qx 'image ' '$tmp/fail-after/out/order' && ! grep -q '^boot' '$tmp/fail-after/out/order'"
 
 run fail-before
 check "fail-before: the run fails ($(cat "$tmp/fail-before.rc"))" test "$(cat "$tmp/fail-before.rc")" != 0
