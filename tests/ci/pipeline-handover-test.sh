@@ -12,12 +12,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
-}
+# shellcheck source=check.sh
+. "$top/tests/ci/check.sh"
 
 mkdir -p "$tmp/ci"
 cp "$top/ci/pipeline.sh" "$top/ci/lib.sh" "$top/ci/report.sh" "$tmp/ci/"

@@ -11,12 +11,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
-}
+# shellcheck source=check.sh
+. "$top/tests/ci/check.sh"
 
 # The fake boot: qemu-boot.sh's options and operands, its files in OUT_DIR.
 cat >"$tmp/fake-boot" <<'EOF'
