@@ -77,11 +77,15 @@ step tsan-loader tsan
 mapfile -t fuzz_targets < <(sed -n 's/^foreach(target \(.*\))$/\1/p' "$XA_TOP/fuzz/CMakeLists.txt" |
     tr ' ' '\n' | sed 's/^fuzz_//')
 [ ${#fuzz_targets[@]} -gt 0 ] || xa_die "stage build: no fuzz targets in fuzz/CMakeLists.txt"
+# The coverage ignorelist is passed by its absolute path, which ccache does not make
+# relative: hashed by its content instead (EXTRAFILES), so a fresh clone hits the cache.
 fuzz() {
     cmake -S "$XA_TOP" -B "$XA_OUT/build-fuzz" -G Ninja -DXA_WERROR=ON -DBUILD_TESTING=OFF \
         -DCMAKE_CXX_COMPILER=clang++ -DXA_FUZZ=ON -DXA_SANITIZE=address,undefined \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-        nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" \
+        CCACHE_IGNOREOPTIONS='-fsanitize-coverage-ignorelist=*' \
+            CCACHE_EXTRAFILES=$XA_TOP/fuzz/coverage-ignorelist.txt \
+            nice -n 10 cmake --build "$XA_OUT/build-fuzz" -j "$jobs" \
             --target "${fuzz_targets[@]/#/fuzz_}" || return 1
     local t p corpus rc=0 i=0
     local -a running=()
