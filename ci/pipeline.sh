@@ -110,6 +110,10 @@ run_stage() {
             sleep 5
         done
         if [ ! -e "$XA_KERNEL_DEB_READY" ]; then
+            if [ ! -e "$XA_OUT/kernel-build-phase.end" ]; then
+                xa_say "stage kernel: no .deb after 2 h: stopping the background build phase"
+                stop_kernel_bg
+            fi
             join_kernel
             return 1
         fi
