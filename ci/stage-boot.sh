@@ -48,8 +48,9 @@
 # attempts are reported, a pass on the second as "flaky" (below).
 # Usage: ci/stage-boot.sh [BOOT...]   (default: measure deny dom0-xakernel dom0-dracut
 #        denystale dom0 dom0-trixie native-trixie native native-xakernel: measure alone
-#        first (two CPUs), then the longest first, so that two at a time end together). XA_BOOT_STORM=1: boot-xen also runs
-#        the guest storm; XA_BOOT_PVH=1: boot-xen-xakernel also runs a PVH guest.
+#        first (two CPUs), then the longest first, so that two at a time end together).
+#        XA_BOOT_STORM=1: boot-xen also runs the guest storm; XA_BOOT_PVH=1:
+#        boot-xen-xakernel also runs a PVH guest.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -359,8 +360,8 @@ done
 mkdir -p "$dir"
 rm -rf "$dir/stages-run" "$dir/attempt-1"
 # Boots are independent (each opens the image with snapshot=on and writes its own files):
-# as many at a time as fit in XA_BOOT_PARALLEL (default 2) emulated CPUs. Every failure is a recorded check, so
-# the stage's result is read from the report below, not from the subshells.
+# as many at a time as fit in XA_BOOT_PARALLEL (default 2) emulated CPUs. Every failure is
+# a recorded check, so the stage's result is read from the report below, not from the subshells.
 parallel=${XA_BOOT_PARALLEL:-2}
 [[ $parallel =~ ^[1-8]$ ]] || xa_die "XA_BOOT_PARALLEL: not a count 1-8: '$parallel'"
 # The boot itself (tests: a fake with qemu-boot.sh's interface).
@@ -374,7 +375,7 @@ retry=${XA_BOOT_RETRY:-1}
 # them started.
 run_boots() {
     local boot used=0 started pid w
-    local -A cpus=()
+    local -A cpus_of_pid=()
     : >"$dir/stages-run"
     for boot in "$@"; do
         w=$(cpus_of "$boot")
@@ -383,11 +384,11 @@ run_boots() {
             pid=''
             wait -n -p pid || true
             [ -n "$pid" ] || break
-            used=$((used - ${cpus[$pid]:-0}))
-            unset "cpus[$pid]"
+            used=$((used - ${cpus_of_pid[$pid]:-0}))
+            unset "cpus_of_pid[$pid]"
         done
         boot_once "$boot" &
-        cpus[$!]=$w
+        cpus_of_pid[$!]=$w
         used=$((used + w))
     done
     wait || true
