@@ -23,12 +23,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
-}
+# shellcheck source=../check.sh source-path=SCRIPTDIR
+. "$src/tests/check.sh"
 has() { grep -qF -- "$2" "$1"; }
 lacks() { ! grep -qF -- "$2" "$1"; }
 wait_for() { # wait_for FILE TEXT SECONDS

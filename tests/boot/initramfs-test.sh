@@ -27,12 +27,8 @@ cleanup() {
     [ -n "${XA_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
-}
+# shellcheck source=../check.sh source-path=SCRIPTDIR
+. "$src/tests/check.sh"
 
 # 1. The root (cached), copied into a fresh ext4 image on a loop device: MODULES=dep (and
 # dracut --hostonly) look up the block device and file system of "/" in /proc/mounts, which

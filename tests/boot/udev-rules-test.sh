@@ -18,12 +18,8 @@ if [ "${XA_IN_NS:-}" != 1 ]; then
 fi
 tmp=$(mktemp -d /tmp/xa-udev-test.XXXXXX)
 trap 'umount "$tmp/null" 2>/dev/null; [ -n "${XA_KEEP:-}" ] || rm -rf "$tmp"' EXIT
-fails=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
-}
+# shellcheck source=../check.sh source-path=SCRIPTDIR
+. "$src/tests/check.sh"
 
 # Scratch sysfs: what the kernel shows for these devices (layout measured in a dom0).
 sys=$tmp/sys

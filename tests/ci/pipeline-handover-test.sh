@@ -12,8 +12,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck source=check.sh
-. "$top/tests/ci/check.sh"
+# shellcheck source=../check.sh
+. "$top/tests/check.sh"
 
 mkdir -p "$tmp/ci"
 cp "$top/ci/pipeline.sh" "$top/ci/lib.sh" "$top/ci/report.sh" "$tmp/ci/"

@@ -11,8 +11,8 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# shellcheck source=check.sh
-. "$top/tests/ci/check.sh"
+# shellcheck source=../check.sh
+. "$top/tests/check.sh"
 
 # The fake boot: qemu-boot.sh's options and operands, its files in OUT_DIR.
 cat >"$tmp/fake-boot" <<'EOF'

@@ -1,9 +1,0 @@
-# shellcheck shell=bash
-# The CI tests' verdicts. Source it. check NAME COMMAND...: runs COMMAND, prints "ok: NAME",
-# or "FAIL: NAME" on stderr and counts it in $fails.
-fails=0
-check() {
-    local name=$1
-    shift
-    if "$@"; then echo "ok: $name"; else echo "FAIL: $name" >&2; fails=$((fails + 1)); fi
-}
