@@ -168,7 +168,10 @@ check_driver_domain_guest() {
     # it can hold this script up.
     ip link add xenbr0 type bridge 2>/dev/null
     ip link set xenbr0 up
-    setsid -f xl devd -F >"$out/xl-devd.txt" 2>&1 </dev/null
+    # Its messages (a hotplug script's failure or timeout) also go to the console, which
+    # the dom0 keeps (driver-domain-console.txt).
+    # shellcheck disable=SC2016 # $1 is the inner shell's
+    setsid -f sh -c 'xl devd -F 2>&1 | tee "$1" >/dev/console' sh "$out/xl-devd.txt" </dev/null
     sleep 2
     line=$(pgrep -a -f '(^|/)xl devd' | head -n 1)  # /usr/sbin/xl execs Xen's own xl
     pass_if "${p}xl devd running (backend hotplug)" \

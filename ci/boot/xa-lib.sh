@@ -219,7 +219,9 @@ run_guest() {
         check "${p}PV guest created (xl create)" fail "$cfg: missing (stage image or stage admin writes it)"
         return
     fi
-    if ! timeout 180 xl create "$cfg" >"$out/${f}xl-create.txt" 2>&1; then
+    # A vif served by a driver domain is created paused (-p), and runs once that domain's
+    # hotplug script has attached the vif (run_when_hotplugged).
+    if ! timeout 180 xl create ${vif_dom:+-p} "$cfg" >"$out/${f}xl-create.txt" 2>&1; then
         check "${p}PV guest created (xl create)" fail "$(tail -n 3 "$out/${f}xl-create.txt" | tr '\n' ' ')"
         timeout 60 xl destroy xa-guest >/dev/null 2>&1
         return
@@ -227,6 +229,7 @@ run_guest() {
     metric "${f}guest-create-ms" $((($(now_us) - t0) / 1000)) ms
     domid=$(timeout 30 xl domid xa-guest 2>/dev/null)
     check "${p}PV guest created (xl create)" pass "domid $domid"
+    [ -z "$vif_dom" ] || run_when_hotplugged "$p" "$f" "$domid" "$vif_backend_id"
     local console_pid
     console_pid=$(console_log xa-guest "$out/${f}guest-console.txt" 300)
 
@@ -259,6 +262,28 @@ run_guest() {
     seen=$(head -c 512 "$lib/guest-disk.img" | tr -d '\0' | head -n 1)
     pass_if "${p}guest used its vbd and vif (marker written through blkfront)" "${seen:-no marker}" \
         [ "$seen" = "XA-GUEST-RESULT blk=ok net=ok kernel=$(uname -r)" ]
+}
+
+# run_when_hotplugged PREFIX STEM DOMID BACKEND_DOMID: unpause the guest DOMID once the
+# driver domain BACKEND_DOMID's hotplug script (vif-bridge, run by its `xl devd`) has
+# reported its vif attached (hotplug-status "connected"), or after XA_HOTPLUG_WAIT seconds
+# (180; then the vif checks say what is missing). libxl kills a hotplug script after 40 s (LIBXL_HOTPLUG_TIMEOUT). For
+# a device whose backend is in the dom0, xl create runs the script before the guest runs;
+# for a driver domain's backend it does not wait, and a guest booting beside the script on
+# the one emulated CPU made it overrun those 40 s (the deny boot's flake of 2026-12-06/07:
+# the vif stayed in InitWait with an empty hotplug-status, though vif-bridge had put it on the
+# bridge). So the guest waits, as it does for a dom0's device.
+run_when_hotplugged() {
+    local p=$1 f=$2 domid=$3 be=$4 t0 st deadline=$((SECONDS + ${XA_HOTPLUG_WAIT:-180}))
+    t0=$(now_us)
+    while st=$(xs_read "/local/domain/$be/backend/vif/$domid/0/hotplug-status"); [ "$st" != connected ]; do
+        [ $SECONDS -lt $deadline ] || break
+        sleep 1
+    done
+    metric "${f}vif-hotplug-ms" $((($(now_us) - t0) / 1000)) ms
+    pass_if "${p}guest vif attached by the driver domain's hotplug script (hotplug-status connected)" \
+        "hotplug-status '${st}'" [ "$st" = connected ]
+    timeout 60 xl unpause "$domid"
 }
 
 # unit_journal FORMAT: our unit's lines of this boot (journalctl -o FORMAT). The daemon's

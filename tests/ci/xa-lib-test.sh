@@ -61,6 +61,29 @@ if [ "$rc_stuck" = 0 ] || [[ $how_stuck != "still running: "* ]]; then
     fails=$((fails + 1))
 fi
 
+# run_when_hotplugged: the guest is unpaused once the driver domain's hotplug-status says
+# connected (a fake xenstore-read answers "" twice first), and also when it never does, with
+# a failed check saying what it read (XA_HOTPLUG_WAIT=1).
+# shellcheck disable=SC2016 # the fakes' own $1 and variables
+printf '%s\n' '#!/bin/sh' 'n=$(cat "$XS_COUNT" 2>/dev/null || echo 0); echo $((n + 1)) >"$XS_COUNT"' \
+    '[ "$1" = /local/domain/7/backend/vif/9/0/hotplug-status ] || exit 1' \
+    '[ "$n" -ge "${XS_EMPTY:-0}" ] && echo connected || echo' >"$out/bin/xenstore-read"
+# shellcheck disable=SC2016 # the fake's own variables
+printf '%s\n' '#!/bin/sh' 'echo "$*" >>"$XL_LOG"' >"$out/bin/xl"
+chmod +x "$out/bin/xenstore-read" "$out/bin/xl"
+PATH=$out/bin:$PATH XS_COUNT=$out/xs1 XS_EMPTY=2 XL_LOG=$out/xl1.log run_when_hotplugged "dd1: " x 9 7
+PATH=$out/bin:$PATH XS_COUNT=$out/xs2 XS_EMPTY=1000 XL_LOG=$out/xl2.log XA_HOTPLUG_WAIT=1 \
+    run_when_hotplugged "dd2: " x 9 7
+expect "dd1: guest vif attached by the driver domain's hotplug script (hotplug-status connected)" pass
+expect "dd2: guest vif attached by the driver domain's hotplug script (hotplug-status connected)" fail
+for i in 1 2; do
+    if [ "$(cat "$out/xl$i.log" 2>/dev/null)" != "unpause 9" ]; then
+        echo "FAIL: run_when_hotplugged case $i: xl called '$(cat "$out/xl$i.log" 2>/dev/null)', expected 'unpause 9'" >&2
+        fails=$((fails + 1))
+    fi
+done
+[ "$(cat "$out/xs1")" = 3 ] || { echo "FAIL: run_when_hotplugged read $(cat "$out/xs1") times, expected 3" >&2; fails=$((fails + 1)); }
+
 # our_journal_since: every line of ours after the cursor, on a real journal file (written
 # by systemd-journal-remote from export format; journalctl reads it with --file). With the
 # cursor on another source's line, journalctl --after-cursor dropped our first line after
@@ -104,5 +127,5 @@ if [ -n "$bad" ]; then
     echo "$bad" >&2
     fails=$((fails + 1))
 fi
-[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks); shutdown_domain judges by the domain; our_journal_since keeps every line after the cursor"
+[ "$fails" = 0 ] && echo "xa-lib: verdict records what the test said ($(wc -l <"$out/results.jsonl") checks); shutdown_domain judges by the domain; run_when_hotplugged unpauses after the hotplug; our_journal_since keeps every line after the cursor"
 exit $((fails > 0))
