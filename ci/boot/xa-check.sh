@@ -147,6 +147,7 @@ has_phase() { [[ " $phases " == *" $1 "* ]]; }
 # (it must log no error), the faults after them (they log errors on purpose).
 check_dom0() {
     dom0_checks
+    capture_own_fixture dom0
     save_results
     run_guest ''
     save_results
@@ -378,6 +379,7 @@ check_native() {
         check "xen-autoload.service skipped or a no-op" fail "$st"
     fi
 
+    capture_own_fixture native
     local xen_mods
     xen_mods=$(awk '$1 ~ /^xen/ { print $1 }' "$out/modules.txt" | tr '\n' ' ')
     pass_if "no xen module loaded" "${xen_mods:-none}" [ -z "$xen_mods" ]

@@ -189,6 +189,20 @@ check_driver_domain_guest() {
 domu_net=10.88.0
 # What detect's JSON must agree on, live and from the captured fixture root.
 detect_fields='"\(.hypervisor) \(.role) \(.guest_type) \(.xen_version)"'
+
+# capture_own_fixture NAME: this system's platform facts as a fixture root in
+# $out/fixtures/NAME (capture-fixture.sh, for tests/fixtures/: out/boot/BOOT/fixtures/NAME),
+# and the check that detect says the same from it as it says live.
+capture_own_fixture() {
+    local dest=$out/fixtures/$1 said got
+    said=$(xen-autoload detect --json 2>/dev/null | jq -r "$detect_fields" 2>/dev/null)
+    mkdir -p "$out/fixtures"
+    /usr/local/lib/xa-check/capture-fixture "$dest" >"$out/fixture-capture.txt" 2>&1
+    got=$(xen-autoload detect --root "$dest" --json 2>&1 | jq -r "$detect_fields" 2>&1)
+    [ -n "$said" ] && [ "$got" = "$said" ]
+    verdict $? "its captured fixture root gives detect its live answer (detect --root)" \
+        "live: ${said:-nothing}; from $dest: $(head -c 200 <<<"$got")"
+}
 domu_guest() {
     local kind=$1 name=xa-$1 p="$1 guest: " cfg=$out/$1-guest.cfg ver marker seen said got
     # shellcheck disable=SC2034 # set by read_device_states, read by check_connected
