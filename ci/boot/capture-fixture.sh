@@ -18,7 +18,11 @@ mkdir -p "$dest"
 copy_file() {
     [ -f "$src/$1" ] || return 0
     mkdir -p "$dest/$(dirname "$1")"
-    head -c 65536 "$src/$1" >"$dest/$1" 2>/dev/null || rm -f "$dest/$1"
+    head -c 65536 "$src/$1" >"$dest/$1" 2>/dev/null && return 0
+    # Unreadable (the boots' sys/hypervisor/pmu files give a read error): left out, and so is
+    # a directory it leaves empty, which git could not keep.
+    rm -f "$dest/$1"
+    rmdir --ignore-fail-on-non-empty "$dest/$(dirname "$1")"
 }
 
 if [ -d "$src/sys/hypervisor" ]; then

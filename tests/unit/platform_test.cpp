@@ -59,7 +59,15 @@ INSTANTIATE_TEST_SUITE_P(
         Expected{"kvm-guest", Hypervisor::none, Role::none, GuestType::unknown, nullptr},
         Expected{"other-hypervisor", Hypervisor::none, Role::none, GuestType::unknown, nullptr},
         Expected{"garbage", Hypervisor::xen, Role::domU, GuestType::unknown, nullptr},
-        Expected{"garbage-dom0", Hypervisor::xen, Role::dom0, GuestType::pv, nullptr}),
+        Expected{"garbage-dom0", Hypervisor::xen, Role::dom0, GuestType::pv, nullptr},
+        // Captured by stage boot (ci/boot/capture-fixture.sh): boot-xen, boot-xen-trixie,
+        // boot-native of 2026-12-07.
+        Expected{"pv-dom0-boot", Hypervisor::xen, Role::dom0, GuestType::pv, "4.17.7",
+                 "6.1.0-57-amd64"},
+        Expected{"pv-dom0-xen420-boot", Hypervisor::xen, Role::dom0, GuestType::pv, "4.20.5-pre",
+                 "6.12.118+deb13-amd64"},
+        Expected{"native-boot", Hypervisor::none, Role::none, GuestType::unknown, nullptr,
+                 "6.1.0-57-amd64"}),
     [](const auto& param_info) {
         std::string n = param_info.param.fixture;
         std::replace(n.begin(), n.end(), '-', '_');
