@@ -267,12 +267,13 @@ run_guest() {
 # run_when_hotplugged PREFIX STEM DOMID BACKEND_DOMID: unpause the guest DOMID once the
 # driver domain BACKEND_DOMID's hotplug script (vif-bridge, run by its `xl devd`) has
 # reported its vif attached (hotplug-status "connected"), or after XA_HOTPLUG_WAIT seconds
-# (180; then the vif checks say what is missing). libxl kills a hotplug script after 40 s (LIBXL_HOTPLUG_TIMEOUT). For
-# a device whose backend is in the dom0, xl create runs the script before the guest runs;
-# for a driver domain's backend it does not wait, and a guest booting beside the script on
-# the one emulated CPU made it overrun those 40 s (the deny boot's flake of 2026-12-06/07:
-# the vif stayed in InitWait with an empty hotplug-status, though vif-bridge had put it on the
-# bridge). So the guest waits, as it does for a dom0's device.
+# (180; then the vif checks say what is missing). libxl kills a hotplug script after 40 s
+# (LIBXL_HOTPLUG_TIMEOUT). For a device whose backend is in the dom0, xl create runs the
+# script before the guest runs; for a driver domain's backend it does not wait, and a guest
+# booting beside the script on the one emulated CPU made it overrun those 40 s (the deny
+# boot's flake of 2026-12-06/07: the vif stayed in InitWait with an empty hotplug-status,
+# though vif-bridge had put it on the bridge). So the guest waits, as it does for a dom0's
+# device.
 run_when_hotplugged() {
     local p=$1 f=$2 domid=$3 be=$4 t0 st deadline=$((SECONDS + ${XA_HOTPLUG_WAIT:-180}))
     t0=$(now_us)
