@@ -9,21 +9,20 @@
 #   VARS: the OVMF variable store of this disk (uefi; made from OVMF_VARS_4M.fd on first
 #   use, kept between boots like a machine's NVRAM); ignored for bios.
 # Writes OUT_DIR/NAME.console.log, NAME.result.raw, NAME/ (the extracted results),
-# NAME.cmdline and NAME.timing (KEY=seconds from QEMU start: grub, systemd_up,
+# NAME.cmdline and NAME.timing (KEY=seconds from QEMU start, to a tenth: grub, systemd_up,
 # checks_start, done, exit; timed_out=1). Exit 0 when the console shows XA-DONE and the
 # result disk held results.jsonl, 1 when not (reason on stderr), 2 on usage errors. QEMU's
 # own exit status is never used.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../boot/qemu-watch.sh
+. "$(dirname "$0")/../boot/qemu-watch.sh"
 [ $# -ge 6 ] || { echo "usage: qemu-disk-boot.sh bios|uefi DISK VARS REPO_IMG OUT_DIR NAME [DEADLINE_S]" >&2; exit 2; }
 fw=$1 disk=$2 vars=$3 repo=$4 dir=$5 name=$6 deadline=${7:-1200}
 case $fw in bios | uefi) ;; *) echo "qemu-disk-boot: firmware '$fw': bios or uefi" >&2; exit 2 ;; esac
 for f in "$disk" "$repo"; do [ -f "$f" ] || { echo "qemu-disk-boot: $f: missing" >&2; exit 2; }; done
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 mkdir -p "$dir"
-console=$dir/$name.console.log result=$dir/$name.result.raw results=$dir/$name
-rm -rf "$console" "$result" "$results" "$dir/$name.timing"
-mkdir -p "$results"
-truncate -s 64M "$result"
+qemu_files "$dir" "$name"
 
 # shellcheck disable=SC2054 # commas inside QEMU option values
 cmd=(qemu-system-x86_64 -machine pc -accel tcg -cpu max,-smap -smp 2 -m 3072
@@ -38,38 +37,6 @@ if [ "$fw" = uefi ]; then
     cmd+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
         -drive "if=pflash,format=raw,unit=1,file=$vars")
 fi
-printf '%q ' "${cmd[@]}" >"$dir/$name.cmdline"
-
-start=$(date +%s)
-timeout --kill-after=10 "$deadline" nice -n 5 "${cmd[@]}" </dev/null >"$dir/$name.qemu.log" 2>&1 &
-qemu=$!
-# timeout(1) runs QEMU in its own process group: if this script is stopped, so is QEMU
-# (timeout passes the TERM on).
-trap 'kill "$qemu" 2>/dev/null || true' EXIT
-trap 'exit 143' TERM INT
-declare -A seen=()
-while kill -0 "$qemu" 2>/dev/null; do
-    for marker in "grub:GNU GRUB" "systemd_up:Welcome to" "checks_start:XA-START" "done:XA-DONE"; do
-        key=${marker%%:*}
-        [ -n "${seen[$key]:-}" ] && continue
-        grep -qa "${marker#*:}" "$console" 2>/dev/null && seen[$key]=$(($(date +%s) - start))
-    done
-    sleep 1
-done
-wait "$qemu" && qemu_rc=0 || qemu_rc=$?
-seen[exit]=$(($(date +%s) - start))
-for key in "${!seen[@]}"; do echo "$key=${seen[$key]}"; done | sort >"$dir/$name.timing"
-if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-    echo "qemu-disk-boot: $name: no power-off within the ${deadline} s deadline" >&2
-    echo timed_out=1 >>"$dir/$name.timing"
-fi
-tar -xf "$result" -C "$results" 2>/dev/null || true
-if ! grep -qa 'XA-DONE phase=' "$console"; then
-    echo "qemu-disk-boot: $name: no XA-DONE marker on the console; last lines:" >&2
-    tail -n 15 "$console" | tr -d '\r' >&2
-    exit 1
-fi
-if [ ! -s "$results/results.jsonl" ]; then
-    echo "qemu-disk-boot: $name: the result disk holds no results.jsonl" >&2
-    exit 1
-fi
+# Milestones: GRUB's menu, systemd's banner, the checks' start and end.
+qemu_watch qemu-disk-boot "$deadline" 'XA-DONE phase=' "grub:GNU GRUB" "systemd_up:Welcome to" \
+    "checks_start:XA-START" "done:XA-DONE" -- "${cmd[@]}"

@@ -24,6 +24,8 @@
 # not (the reason on stderr); 2 on usage errors. QEMU's own exit status is not used: after a
 # dom0 crash it still exits 0 (-no-reboot).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=qemu-watch.sh
+. "$(dirname "$0")/qemu-watch.sh"
 deadline=${XA_BOOT_DEADLINE:-600}
 
 usage() {
@@ -53,13 +55,7 @@ for f in "$img/root.img" "$img/xen" "$kdir/vmlinuz" "$kdir/initrd.img"; do
     [ -f "$f" ] || { echo "qemu-boot: $f: missing (stage image)" >&2; exit 2; }
 done
 mkdir -p "$dir"
-console=$dir/$name.console.log
-result=$dir/$name.result.raw
-results=$dir/$name
-rm -rf "$console" "$result" "$results" "$dir/$name.timing"
-mkdir -p "$results"
-# The result disk starts as zeros, so an unwritten disk reads as an empty archive.
-truncate -s 64M "$result"
+qemu_files "$dir" "$name"
 
 # -nodefaults: none of the pc machine's default floppy, CD-ROM, VGA and parallel port, whose
 # drivers (floppy, sr_mod, bochs/drm with its frame-buffer console, parport) every boot
@@ -98,45 +94,8 @@ else
     cmd=(qemu-system-x86_64 "${common[@]}" -cpu max -kernel "$kdir/vmlinuz"
         -initrd "$kdir/initrd.img" -append "console=ttyS0,115200 root=/dev/vda rw $*")
 fi
-printf '%q ' "${cmd[@]}" >"$dir/$name.cmdline"
-
-# since_start: seconds since QEMU's start, to a tenth.
-since_start() {
-    local now=${EPOCHREALTIME/./}
-    now=$(((now - start_us) / 100000))
-    echo "$((now / 10)).$((now % 10))"
-}
-start_us=${EPOCHREALTIME/./}
-timeout --kill-after=10 "$deadline" nice -n 5 "${cmd[@]}" </dev/null >"$dir/$name.qemu.log" 2>&1 &
-qemu=$!
-# Timestamps of the milestones, polled from the console five times a second (grep -E
-# patterns). xen_ready: systemd's "Started xen.service" line (Debian's init script returns
-# once xenstored answers and xenconsoled runs: from then on xl can create guests).
-declare -A seen=()
-while kill -0 "$qemu" 2>/dev/null; do
-    for marker in "systemd_up:Welcome to" "xen_ready:Started .*xen\.service" \
-        "checks_start:XA-START" "done:XA-DONE"; do
-        key=${marker%%:*}
-        [ -n "${seen[$key]:-}" ] && continue
-        grep -qaE "${marker#*:}" "$console" 2>/dev/null && seen[$key]=$(since_start)
-    done
-    sleep 0.2
-done
-wait "$qemu" && qemu_rc=0 || qemu_rc=$?
-seen[exit]=$(since_start)
-for key in "${!seen[@]}"; do echo "$key=${seen[$key]}"; done | sort >"$dir/$name.timing"
-
-if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-    echo "qemu-boot: $name: no power-off within the ${deadline} s deadline" >&2
-    echo timed_out=1 >>"$dir/$name.timing"
-fi
-tar -xf "$result" -C "$results" 2>/dev/null || true
-if ! grep -qa 'XA-DONE mode=' "$console"; then
-    echo "qemu-boot: $name: no XA-DONE marker on the console; last lines:" >&2
-    tail -n 15 "$console" | tr -d '\r' >&2
-    exit 1
-fi
-if [ ! -s "$results/results.jsonl" ]; then
-    echo "qemu-boot: $name: the result disk holds no results.jsonl" >&2
-    exit 1
-fi
+# Milestones (ci/boot/qemu-watch.sh). xen_ready: systemd's "Started xen.service" line
+# (Debian's init script returns once xenstored answers and xenconsoled runs: from then on xl
+# can create guests).
+qemu_watch qemu-boot "$deadline" 'XA-DONE mode=' "systemd_up:Welcome to" \
+    "xen_ready:Started .*xen\.service" "checks_start:XA-START" "done:XA-DONE" -- "${cmd[@]}"
