@@ -1,12 +1,13 @@
 #!/bin/bash
 # Capture this system's platform facts as a fixture root for the unit tests
 # (tests/fixtures/NAME: what `xen-autoload detect --root DIR` reads), from a real boot: the
-# files of /sys/hypervisor, /proc/xen/capabilities, the kernel release, the xenbus device
-# nodes (as empty files: their existence is the fact), the PCI vendor/device ids and the
-# module list; the bus directories that exist on every kernel (sys/bus/xen,
-# sys/bus/xen-backend) as empty directories with a .gitkeep, as the hand-made fixtures have
-# them. Run in the image by xa-check (stage boot): never edited by hand; a developer copies
-# a capture from out/boot/NAME/fixtures/ into tests/fixtures/ (tests/fixtures/README.md).
+# files of /sys/hypervisor, /proc/xen/capabilities, the kernel release, the device tree's
+# hypervisor node (Arm), the xenbus device nodes (as empty files: their existence is the
+# fact), the PCI vendor/device ids and the module list; the bus directories that exist on
+# every kernel (sys/bus/xen, sys/bus/xen-backend) as empty directories with a .gitkeep, as
+# the hand-made fixtures have them. Run in the image by xa-check (stage boot): never edited
+# by hand; a developer copies a capture from out/boot/NAME/fixtures/ into tests/fixtures/
+# (tests/fixtures/README.md).
 # Usage: capture-fixture.sh DEST   (DEST must not exist; SYSROOT=DIR reads another root)
 set -euo pipefail
 dest=${1:?usage: capture-fixture.sh DEST}
@@ -32,6 +33,8 @@ if [ -d "$src/sys/hypervisor" ]; then
 fi
 copy_file proc/xen/capabilities
 copy_file proc/sys/kernel/osrelease
+# Arm: the device tree's hypervisor node (/proc/device-tree is a link into /sys/firmware).
+copy_file proc/device-tree/hypervisor/compatible
 copy_file proc/modules
 # proc/xen exists (the xenfs mount point) only on Xen: keep the directory.
 if [ -d "$src/proc/xen" ]; then

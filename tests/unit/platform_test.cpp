@@ -140,6 +140,41 @@ TEST(Detection, ProcXenAloneMeansXen) {
     EXPECT_EQ(p.role, Role::domU);
 }
 
+// Arm: the device tree says Xen before /sys/hypervisor exists, with the version when no
+// sysfs file gives it; the features bitmap gives the role as on x86.
+TEST(Detection, ArmDeviceTreeAloneMeansXenWithItsVersion) {
+    test::TempDir t;
+    t.write("proc/device-tree/hypervisor/compatible", std::string("xen,xen-4.17\0xen,xen\0", 22));
+    t.write("sys/hypervisor/properties/features", "00000a00\n");  // XENFEAT_dom0 (bit 11)
+    t.write("proc/sys/kernel/osrelease", "6.1.0-57-arm64\n");
+    const Platform p = detect_platform(SysRoot(t.path()), nullptr);
+    EXPECT_EQ(p.hypervisor, Hypervisor::xen);
+    EXPECT_EQ(p.role, Role::dom0);
+    EXPECT_EQ(p.xen_version, "4.17");
+    EXPECT_TRUE(has_evidence(p, "proc/device-tree/hypervisor/compatible", "xen,xen"));
+    EXPECT_TRUE(has_evidence(p, "proc/device-tree/hypervisor/compatible", "version 4.17"));
+}
+
+TEST(Detection, ArmDeviceTreeOfAnotherHypervisorIsNotXen) {
+    test::TempDir t;
+    t.write("proc/device-tree/hypervisor/compatible", std::string("kvm,other\0", 10));
+    const Platform p = detect_platform(SysRoot(t.path()), nullptr);
+    EXPECT_EQ(p.hypervisor, Hypervisor::none);
+    EXPECT_TRUE(has_evidence(p, "proc/device-tree/hypervisor/compatible", "no xen,xen"));
+}
+
+// The sysfs version wins over the device tree's.
+TEST(Detection, SysfsVersionBeforeTheDeviceTree) {
+    test::TempDir t;
+    t.write("sys/hypervisor/type", "xen\n");
+    t.write("sys/hypervisor/version/major", "4\n");
+    t.write("sys/hypervisor/version/minor", "17\n");
+    t.write("sys/hypervisor/version/extra", ".7\n");
+    t.write("proc/device-tree/hypervisor/compatible", std::string("xen,xen-4.17\0xen,xen\0", 22));
+    const Platform p = detect_platform(SysRoot(t.path()), nullptr);
+    EXPECT_EQ(p.xen_version, "4.17.7");
+}
+
 class FakeCpuid final : public CpuidProbe {
   public:
     std::optional<XenCpuid> plain, forced;

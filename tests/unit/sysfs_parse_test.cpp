@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "number.h"
 
 namespace xa {
@@ -28,6 +30,26 @@ TEST(SysfsParse, FeaturesBitmapRejectsGarbage) {
 
 namespace xa {
 namespace {
+
+TEST(SysfsParse, DeviceTreeHypervisorNode) {
+    using namespace std::string_literals;
+    const auto xen = parse_dt_hypervisor("xen,xen-4.17\0xen,xen\0"s);
+    ASSERT_TRUE(xen.has_value());
+    EXPECT_EQ(xen->version, "4.17");
+    // The generic entry alone: Xen, no version; no trailing NUL is fine too.
+    const auto bare = parse_dt_hypervisor("xen,xen"s);
+    ASSERT_TRUE(bare.has_value());
+    EXPECT_FALSE(bare->version.has_value());
+    // A versioned entry without the generic one is not the binding.
+    EXPECT_FALSE(parse_dt_hypervisor("xen,xen-4.17\0"s).has_value());
+    EXPECT_FALSE(parse_dt_hypervisor(""s).has_value());
+    EXPECT_FALSE(parse_dt_hypervisor("xen,xenx\0xen\0"s).has_value());
+    // A version that is not digits and dots is left out, not guessed.
+    EXPECT_FALSE(parse_dt_hypervisor("xen,xen-4.17; rm\0xen,xen\0"s)->version.has_value());
+    EXPECT_FALSE(parse_dt_hypervisor("xen,xen-\0xen,xen\0"s)->version.has_value());
+    EXPECT_FALSE(parse_dt_hypervisor("xen,xen-" + std::string(17, '1') + "\0xen,xen\0"s)
+                     ->version.has_value());
+}
 
 TEST(SysfsParse, GuestTypes) {
     EXPECT_EQ(parse_guest_type("PV\n"), GuestType::pv);

@@ -24,6 +24,12 @@ class CpuidProbe {
     virtual std::optional<XenCpuid> scan_forced_emulation() const = 0;
 };
 
+#if defined(__x86_64__) || defined(__i386__)
+inline constexpr bool kHasCpuid = true;
+#else
+inline constexpr bool kHasCpuid = false;  // Arm: detection has no CPUID to ask
+#endif
+
 // The real one (x86 only; elsewhere it finds nothing).
 class HardwareCpuidProbe final : public CpuidProbe {
   public:

@@ -10,7 +10,7 @@
 namespace xa {
 
 Platform detect(const SysRoot& root) {
-    if (!root.is_live()) return detect_platform(root, nullptr);
+    if (!root.is_live() || !kHasCpuid) return detect_platform(root, nullptr);
     const HardwareCpuidProbe cpuid;
     return detect_platform(root, &cpuid);
 }

@@ -18,6 +18,7 @@ constexpr const char* kGuestType = "sys/hypervisor/guest_type";
 constexpr const char* kXenbusBackend = "dev/xen/xenbus_backend";
 constexpr const char* kCapabilities = "proc/xen/capabilities";
 constexpr const char* kProcXen = "proc/xen";
+constexpr const char* kDtHypervisor = "proc/device-tree/hypervisor/compatible";
 constexpr const char* kOsRelease = "proc/sys/kernel/osrelease";
 
 class Detector {
@@ -71,6 +72,15 @@ class Detector {
             return;
         }
         note(kProcXen, "absent");
+        // Arm: the device tree's hypervisor node (x86 has no device tree: not noted there).
+        if (const auto c = read(kDtHypervisor, false)) {
+            if (const auto dt = parse_dt_hypervisor(*c)) {
+                note(kDtHypervisor, "xen,xen");
+                p_.hypervisor = Hypervisor::xen;
+                return;
+            }
+            note(kDtHypervisor, "no xen,xen, ignored: " + quoted(*c));
+        }
         if (cpuid_ != nullptr) {
             if (const auto x = cpuid_->scan_plain()) {
                 plain_cpuid_ = x;
@@ -127,7 +137,7 @@ class Detector {
             note(kGuestType, "unknown value, ignored: " + quoted(*g));
         }
         if (cpuid_ == nullptr) {
-            note("cpuid", "not probed under --root");
+            note("cpuid", "not probed (under --root, or not x86)");
             return;
         }
         // HVM and PVH guests see Xen's leaves with a plain CPUID.
@@ -192,6 +202,14 @@ class Detector {
         if (x) {
             p_.xen_version = std::to_string(x->major) + "." + std::to_string(x->minor);
             note(leaf(x->base_leaf + 1), "version " + *p_.xen_version);
+            return;
+        }
+        // Arm: "xen,xen-X.Y" in the device tree.
+        if (const auto c = read(kDtHypervisor, false)) {
+            if (const auto dt = parse_dt_hypervisor(*c); dt && dt->version) {
+                p_.xen_version = *dt->version;
+                note(kDtHypervisor, "version " + *dt->version);
+            }
         }
     }
 

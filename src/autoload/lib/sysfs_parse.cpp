@@ -39,6 +39,26 @@ std::optional<std::string> parse_version_extra(std::string_view text) {
     return std::string(text);
 }
 
+std::optional<DtXen> parse_dt_hypervisor(std::string_view text) {
+    constexpr std::string_view kGeneric = "xen,xen";
+    constexpr std::string_view kVersioned = "xen,xen-";
+    bool xen = false;
+    DtXen out;
+    while (!text.empty()) {
+        const std::size_t end = text.find('\0');
+        const std::string_view entry = text.substr(0, end);
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+        if (entry == kGeneric) xen = true;
+        if (!entry.starts_with(kVersioned) || out.version) continue;
+        const std::string_view v = entry.substr(kVersioned.size());
+        const bool plausible = !v.empty() && v.size() <= 16 && v.front() != '.' &&
+                               v.find_first_not_of("0123456789.") == std::string_view::npos;
+        if (plausible) out.version = std::string(v);
+    }
+    if (!xen) return std::nullopt;
+    return out;
+}
+
 std::optional<GuestType> parse_guest_type(std::string_view text) {
     text = trim(text);
     if (text == "PV") return GuestType::pv;

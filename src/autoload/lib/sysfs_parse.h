@@ -29,6 +29,15 @@ enum class GuestType { unknown, pv, pvh, hvm };
 std::optional<GuestType> parse_guest_type(std::string_view text);
 const char* guest_type_name(GuestType t);  // "PV", "PVH", "HVM"; nullptr for unknown
 
+// /proc/device-tree/hypervisor/compatible (Arm; x86 has no device tree): NUL-terminated
+// strings, e.g. "xen,xen-4.17\0xen,xen\0". The binding's generic entry "xen,xen" says Xen
+// (Linux's xen_early_init looks for it, before /sys/hypervisor exists); a "xen,xen-X.Y"
+// entry gives the version, digits and dots only. Null without "xen,xen".
+struct DtXen {
+    std::optional<std::string> version;  // "4.17"
+};
+std::optional<DtXen> parse_dt_hypervisor(std::string_view text);
+
 // /proc/sys/kernel/osrelease: one token of [A-Za-z0-9._+~-], as used for lib/modules/KVER.
 std::optional<std::string> parse_kernel_release(std::string_view text);
 
