@@ -2,8 +2,8 @@
 # The GitLab job graph (.gitlab-ci.yml) as gitlab-ci-local reads it, against the pipeline:
 # jobs build, packages and kernel, each needing the one before; one boot job per boot of
 # ci/stage-boot.sh's default list (no more, no fewer), each needing kernel; one admin job
-# per firmware of ci/stage-admin.sh's default list, each needing packages; report needing
-# them all. Fails naming what differs.
+# per firmware of ci/stage-admin.sh's default list, each needing packages; arm64 needing
+# nothing; report needing them all. Fails naming what differs.
 # Usage: tests/ci/gitlab-graph-test.sh   (installs gitlab-ci-local once, ci/gitlab-local.sh)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +19,8 @@ needs() { jq -r --arg j "$1" '.[] | select(.name == $j) | [(.needs // [])[].job]
 check "job build exists, needs nothing" "" "$(needs build)"
 check "packages needs build" "build" "$(needs packages)"
 check "kernel needs packages" "packages" "$(needs kernel)"
-check "report needs every stage" "admin boot build kernel packages" "$(needs report)"
+check "report needs every stage" "admin arm64 boot build kernel packages" "$(needs report)"
+check "arm64 needs nothing" "" "$(needs arm64)"
 
 # matrix STAGE SCRIPT VALUE_RE NEED WHAT: the jobs of STAGE are one per entry of SCRIPT's
 # default list (its `[ $# -gt 0 ] || set -- ...` line), the matrix value taken from the job

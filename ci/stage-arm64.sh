@@ -1,0 +1,185 @@
+#!/bin/bash
+# Stage arm64 (needs no other stage; last in the default run, on an idle machine): xen-host
+# says it supports arm64, so the packages are built for arm64 and the arm64 binaries run the
+# test suite. No arm64 system is booted yet.
+#   1. A build root: Debian 12 amd64 with arm64 as a foreign architecture, Debian's cross
+#      toolchain (crossbuild-essential-arm64), debian/control's build dependencies for
+#      arm64 (apt-get build-dep -a arm64: the -dev packages multiarch) and the tools the
+#      tests call. mmdebstrap from the machine's own apt sources; cached as a tar in
+#      $XA_CACHE/arm64-root/ under a key of debian/control and the recipe.
+#   2. dpkg-buildpackage -a arm64 -Pcross,nocheck -B in that root: xen-autoload and
+#      xen-host for arm64, linted with lintian; the binary must be an AArch64 executable.
+#   3. The tree again with its tests (CMake with the cross compiler, -DXA_WERROR=ON), and
+#      CTest in the root, where binfmt_misc hands every arm64 program to qemu-aarch64-static
+#      (the F flag: the interpreter is opened when registered, so the chroot needs no copy).
+#      The pipeline's own scripts (label ci, boot.shellcheck) are left out: they are the
+#      same on every architecture and stage build runs them; so is boot.initramfs, which
+#      builds amd64 initramfs images. What is left out is listed, never counted as passed.
+# Every command in the root runs in a mount namespace of its own (the root bound on itself,
+# /proc, /sys, /dev, a tmpfs /run and /tmp), gone when it ends.
+# Checks: stage arm64. Outputs: $XA_OUT/arm64/ (debs/, *.log). Needs root, loop-free.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
+
+stage=arm64
+work=$XA_OUT/arm64
+root=$work/root
+status=0
+fail() { xa_check "$stage" "$1" fail "${2:-}"; status=1; }
+rm -f "$XA_OUT/report/$stage.checks" "$XA_OUT/report/$stage.metrics"
+start=$(xa_now)
+
+# in_root CMD...: CMD in the build root, in a private mount namespace, with the machine's
+# $XA_CACHE at the same path (the arm64 ccache; the tests' module tree .deb and its lock).
+# shellcheck disable=SC2016 # the inner script's own variables
+in_root() {
+    unshare --mount --propagation private -- /bin/bash -c '
+        r=$1 cache=$2
+        shift 2
+        mkdir -p "$r$cache" &&
+            mount --bind "$r" "$r" && mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" &&
+            mount --rbind /dev "$r/dev" && mount -t tmpfs tmpfs "$r/run" &&
+            mount -t tmpfs tmpfs "$r/tmp" && mount --bind "$cache" "$r$cache" || exit 125
+        exec chroot "$r" "$@"' in_root "$root" "$XA_CACHE" "$@"
+}
+ccache_env=(CCACHE_DIR="$XA_CACHE/ccache-arm64" PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin)
+
+# 1. binfmt_misc: arm64 executables to qemu-aarch64-static (qemu-user-static's entry).
+binfmt=/proc/sys/fs/binfmt_misc
+mountpoint -q "$binfmt" || mount -t binfmt_misc binfmt_misc "$binfmt" || true
+[ -e "$binfmt/qemu-aarch64" ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+if grep -q '^enabled' "$binfmt/qemu-aarch64" 2>/dev/null && grep -q '^flags: .*F' "$binfmt/qemu-aarch64"; then
+    xa_check "$stage" "arm64 programs run under qemu-user (binfmt_misc)" pass \
+        "$(sed -n 's/^interpreter //p' "$binfmt/qemu-aarch64"), flags $(sed -n 's/^flags: //p' "$binfmt/qemu-aarch64")"
+else
+    fail "arm64 programs run under qemu-user (binfmt_misc)" \
+        "$binfmt/qemu-aarch64: not registered, or without the F flag (qemu-user-static, binfmt-support)"
+    exit 1
+fi
+
+# 2. The build root, cached.
+tools=udev,systemd,kmod,jq,cpio,zstd,e2fsprogs,ccache
+# make_root NEW: the root as a tar at NEW (run by xa_cache_build).
+# shellcheck disable=SC2317
+make_root() {
+    local new=$1 src=$work/control-src
+    rm -rf "$src"
+    mkdir -p "$src/debian"
+    cp "$XA_TOP/debian/control" "$XA_TOP/debian/changelog" "$src/debian/"
+    # shellcheck disable=SC2016 # $1 is the hook's own argument (the root)
+    xa_apt_sources | nice -n 10 mmdebstrap --mode=root --variant=buildd --format=tar \
+        --architectures=amd64,arm64 --include="crossbuild-essential-arm64,libstdc++6:arm64,$tools" \
+        --customize-hook='mkdir -p "$1/tmp/src"' --customize-hook="copy-in $src/debian /tmp/src" \
+        --customize-hook='chroot "$1" apt-get build-dep -y -a arm64 /tmp/src' \
+        --customize-hook='rm -rf "$1/tmp/src"' \
+        bookworm "$new" - >"$work/mmdebstrap.log" 2>&1
+}
+# The key: the build dependencies and the recipe (this function and the tools), so that
+# another change to this script reuses the root.
+key=$( { cat "$XA_TOP/debian/control"; declare -f make_root; echo "$tools"; } | sha256sum | cut -c1-16)
+root_tar=$XA_CACHE/arm64-root/root-$key.tar
+mkdir -p "$work"
+t0=$(xa_now)
+set +e
+xa_cache_build arm64-root "$root_tar" make_root
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+    tail -n 20 "$work/mmdebstrap.log" >&2 || true
+    fail "build root (amd64 + arm64, cross toolchain, build dependencies)" "see $work/mmdebstrap.log"
+    exit 1
+fi
+rm -rf "$root"
+mkdir -p "$root"
+tar -xf "$root_tar" -C "$root"
+# Roots of other keys (an older debian/control) and leftovers of killed builds go after a day.
+xa_lock arm64-root
+find "$XA_CACHE/arm64-root" -mindepth 1 -maxdepth 1 -name 'root-*' ! -name "root-$key.tar" -mtime +0 \
+    -exec rm -rf {} + || true
+xa_unlock arm64-root
+gcc_version=$(in_root dpkg-query -W -f="\${Version}" gcc-aarch64-linux-gnu 2>/dev/null || true)
+xa_check "$stage" "build root (amd64 + arm64, cross toolchain, build dependencies)" pass \
+    "${root_tar##*/}, gcc-aarch64-linux-gnu ${gcc_version:-unknown}"
+xa_metric "$stage" root-seconds "$(($(xa_now) - t0))" s
+
+# 3. The packages, cross-built.
+mkdir -p "$root/build" "$XA_CACHE/ccache-arm64"
+xa_source_copy "$root/build/src"
+t0=$(xa_now)
+if in_root env -C /build/src "${ccache_env[@]}" \
+    DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -a arm64 -Pcross,nocheck -B -us -uc \
+    >"$work/dpkg-buildpackage.log" 2>&1; then
+    mkdir -p "$work/debs"
+    rm -f "$work/debs"/*
+    cp "$root"/build/*.deb "$root"/build/*.changes "$work/debs/"
+    xa_check "$stage" "dpkg-buildpackage -a arm64 -Pcross,nocheck" pass \
+        "$(find "$work/debs" -name '*.deb' -printf '%f ')"
+else
+    tail -n 30 "$work/dpkg-buildpackage.log" >&2
+    fail "dpkg-buildpackage -a arm64 -Pcross,nocheck" "see $work/dpkg-buildpackage.log"
+    exit 1
+fi
+xa_metric "$stage" cross-build-seconds "$(($(xa_now) - t0))" s
+deb=$(compgen -G "$work/debs/xen-autoload_*_arm64.deb" | head -n 1)
+rm -rf "$work/deb-x"
+dpkg-deb -x "$deb" "$work/deb-x"
+machine=$(readelf -h "$work/deb-x/usr/sbin/xen-autoload" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+if [ "$machine" = AArch64 ] && [ "$(dpkg-deb -f "$deb" Architecture)" = arm64 ]; then
+    xa_check "$stage" "the arm64 package holds an AArch64 xen-autoload" pass "$machine, $(basename "$deb")"
+else
+    fail "the arm64 package holds an AArch64 xen-autoload" "machine '${machine:-none}' in $deb"
+fi
+xa_lintian "$stage" "lintian (arm64 .debs)" "$work/lintian.log" "$(compgen -G "$work/debs/*.changes" | head -n 1)" ||
+    status=1
+
+# 4. The tests, on the arm64 binaries under qemu-user.
+t0=$(xa_now)
+if in_root env "${ccache_env[@]}" /bin/bash -c '
+    set -e
+    cmake -S /build/src -B /build/test -G Ninja -DCMAKE_BUILD_TYPE=Release -DXA_WERROR=ON -DXA_FUZZ=OFF \
+        -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=aarch64 \
+        -DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ \
+        -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DPKG_CONFIG_EXECUTABLE=/usr/bin/aarch64-linux-gnu-pkg-config
+    ninja -C /build/test' >"$work/test-build.log" 2>&1; then
+    xa_check "$stage" "the tree and its tests cross-built (-DXA_WERROR=ON)" pass "$work/test-build.log"
+else
+    tail -n 30 "$work/test-build.log" >&2
+    fail "the tree and its tests cross-built (-DXA_WERROR=ON)" "see $work/test-build.log"
+    exit 1
+fi
+xa_metric "$stage" test-build-seconds "$(($(xa_now) - t0))" s
+left_out='boot\.shellcheck|boot\.initramfs'
+# The module tree the tests read (tests/setup-module-tree.sh) is Debian's current amd64
+# kernel, found through apt: fresh package lists, from the machine's name servers.
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+in_root apt-get update -qq >"$work/apt-update.log" 2>&1 || fail "apt-get update in the build root" "see $work/apt-update.log"
+in_root ctest --test-dir /build/test --show-only=json-v1 >"$work/tests.json"
+jq -r --arg re "^($left_out)\$" '.tests[] | select((.name | test($re)) or
+        ([.properties[]? | select(.name == "LABELS") | .value[]] | index("ci"))) | .name' \
+    "$work/tests.json" >"$work/tests-left-out.txt"
+xa_say "$stage: left out (architecture-independent, or amd64 images): $(tr '\n' ' ' <"$work/tests-left-out.txt")"
+t0=$(xa_now)
+set +e
+in_root ctest --test-dir /build/test -LE '^ci$' -E "^($left_out)\$" --output-on-failure \
+    --timeout 600 -j "$(nproc)" >"$work/ctest.log" 2>&1
+rc=$?
+set -e
+summary=$(grep -E '^[0-9]+% tests passed' "$work/ctest.log" | tail -n 1)
+if [ "$rc" = 0 ]; then
+    xa_check "$stage" "the test suite on the arm64 binaries (qemu-user)" pass \
+        "$summary; left out: $(wc -l <"$work/tests-left-out.txt") ($work/tests-left-out.txt)"
+else
+    grep -A 30 'The following tests FAILED' "$work/ctest.log" >&2 || tail -n 30 "$work/ctest.log" >&2
+    fail "the test suite on the arm64 binaries (qemu-user)" "${summary:-no summary}: see $work/ctest.log"
+fi
+# A check a test could not make here says "skip: ..." in its output (CTest's LastTest.log
+# keeps every test's): each is a SKIP line of the report, never a pass.
+cp "$root/build/test/Testing/Temporary/LastTest.log" "$work/ctest-output.log" 2>/dev/null || true
+while IFS= read -r line; do
+    xa_check "$stage" "test suite on arm64: ${line#skip: }" skip "$work/ctest-output.log"
+done < <(grep -a '^skip: ' "$work/ctest-output.log" 2>/dev/null | sort -u)
+xa_metric "$stage" ctest-seconds "$(($(xa_now) - t0))" s
+xa_metric "$stage" stage-seconds "$(($(xa_now) - start))" s
+exit $status
