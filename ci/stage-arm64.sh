@@ -15,6 +15,8 @@
 #      The pipeline's own scripts (label ci, boot.shellcheck) are left out: they are the
 #      same on every architecture and stage build runs them; so is boot.initramfs, which
 #      builds amd64 initramfs images. What is left out is listed, never counted as passed.
+#   4. The package's binary on Debian's arm64 kernel tree: detection of a dom0 on Xen on Arm
+#      (device tree) and of a native boot, and the shipped policy's plan for each.
 # Every command in the root runs in a mount namespace of its own (the root bound on itself,
 # /proc, /sys, /dev, a tmpfs /run and /tmp), gone when it ends.
 # Checks: stage arm64. Outputs: $XA_OUT/arm64/ (debs/, *.log). Needs root, loop-free.
@@ -181,5 +183,54 @@ while IFS= read -r line; do
     xa_check "$stage" "test suite on arm64: ${line#skip: }" skip "$work/ctest-output.log"
 done < <(grep -a '^skip: ' "$work/ctest-output.log" 2>/dev/null | sort -u)
 xa_metric "$stage" ctest-seconds "$(($(xa_now) - t0))" s
+# 5. The arm64 package on Debian's arm64 kernel: its module tree (tests/setup-module-tree.sh
+# with XA_KERNEL_ARCH=arm64) with the package's files over it, seen as Xen on Arm shows a
+# dom0 (the device tree's hypervisor node, XENFEAT_dom0, guest type HVM; no
+# /sys/hypervisor/version, so the version comes from the device tree), then as a native
+# boot. The package's own binary, under qemu-user, must detect each and plan every module
+# the shipped policy requires for dom0 as there to load, and nothing natively.
+tree=/build/arm64-tree t=$root/build/arm64-tree/root
+if kver=$(in_root env XA_KERNEL_ARCH=arm64 /build/src/tests/setup-module-tree.sh /build/arm64-tree \
+    2>"$work/module-tree.log"); then
+    dpkg-deb -x "$deb" "$t"
+    cli=$tree/root/usr/sbin/xen-autoload
+    in_root "$cli" detect --json --root "$tree/root" >"$work/detect-native.json" 2>&1 || true
+    in_root "$cli" plan --json --root "$tree/root" >"$work/plan-native.json" 2>&1 || true
+    mkdir -p "$t/sys/hypervisor/properties" "$t/proc/device-tree/hypervisor"
+    echo xen >"$t/sys/hypervisor/type"
+    printf '%08x\n' $((1 << 11)) >"$t/sys/hypervisor/properties/features"
+    echo HVM >"$t/sys/hypervisor/guest_type"
+    printf 'xen,xen-4.17\0xen,xen\0' >"$t/proc/device-tree/hypervisor/compatible"
+    in_root "$cli" detect --json --root "$tree/root" >"$work/detect-dom0.json" 2>&1 || true
+    in_root "$cli" plan --json --root "$tree/root" >"$work/plan-dom0.json" 2>&1 || true
+    fields='[.hypervisor, .role, .guest_type, .xen_version] | map(. // "-") | join(" ")'
+    got=$(jq -r "$fields" "$work/detect-dom0.json" 2>/dev/null)
+    if [ "$got" = "xen dom0 HVM 4.17" ]; then
+        xa_check "$stage" "arm64 binary: a dom0 on Xen on Arm detected (device tree)" pass "$got, kernel $kver"
+    else
+        fail "arm64 binary: a dom0 on Xen on Arm detected (device tree)" "'$got': see $work/detect-dom0.json"
+    fi
+    required=$(jq -r '[.modules[] | select(.optional | not)] | length' "$work/plan-dom0.json" 2>/dev/null)
+    not_there=$(jq -r '[.modules[] | select((.optional | not) and (.action != "load" or .state != "loadable"))
+        | "\(.requested) [\(.state)]"] | join(", ")' "$work/plan-dom0.json" 2>/dev/null)
+    if [ "${required:-0}" -gt 0 ] && [ -z "$not_there" ] &&
+        [ "$(jq -r .role "$work/plan-dom0.json")" = dom0 ]; then
+        xa_check "$stage" "arm64 binary: every module the shipped policy requires for dom0 is in Debian's arm64 kernel" \
+            pass "$required required, $kver: $(jq -r '[.modules[] | "\(.name)=\(.action)"] | join(" ")' "$work/plan-dom0.json")"
+    else
+        fail "arm64 binary: every module the shipped policy requires for dom0 is in Debian's arm64 kernel" \
+            "${not_there:-none planned}: see $work/plan-dom0.json"
+    fi
+    got=$(jq -r "$fields" "$work/detect-native.json" 2>/dev/null)
+    loads=$(jq -r '[.modules[]? | select(.action == "load")] | length' "$work/plan-native.json" 2>/dev/null)
+    if [ "$got" = "none none - -" ] && [ "$loads" = 0 ]; then
+        xa_check "$stage" "arm64 binary: the same kernel natively: no Xen, nothing to load" pass "$kver"
+    else
+        fail "arm64 binary: the same kernel natively: no Xen, nothing to load" \
+            "detect '$got', $loads to load: see $work/detect-native.json, $work/plan-native.json"
+    fi
+else
+    fail "Debian's arm64 module tree" "see $work/module-tree.log"
+fi
 xa_metric "$stage" stage-seconds "$(($(xa_now) - start))" s
 exit $status

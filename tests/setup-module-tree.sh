@@ -1,9 +1,11 @@
 #!/bin/bash
 # Builds a real Debian 6.1 module tree for the tests: downloads the current
-# linux-image-6.1.0-NN-amd64 package (or reuses the cached .deb), extracts it below DEST
+# linux-image-6.1.0-NN-ARCH package (or reuses the cached .deb), extracts it below DEST
 # (never into /) and runs depmod -b. DEST then works as a --root: it also gets
 # proc/sys/kernel/osrelease, an empty proc/modules and sys/module.
 # Usage: tests/setup-module-tree.sh DEST      (prints the kernel release)
+# XA_KERNEL_ARCH=arm64 takes Debian's arm64 kernel (stage arm64, where apt knows arm64 as a
+# foreign architecture); default amd64.
 # The .deb is shared by concurrent runs: downloaded once (lock module-tree-deb, ci/lib.sh)
 # into a private directory, then linked into the cache. DEST is this run's own.
 set -euo pipefail
@@ -11,10 +13,12 @@ dest=${1:?usage: setup-module-tree.sh DEST}
 # shellcheck source=../ci/lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/../ci/lib.sh"
 cache=$XA_CACHE/debs
-
-# The kernel package linux-image-amd64 points at, e.g. linux-image-6.1.0-56-amd64.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-    sed -n 's/^ *Depends: \(linux-image-6\.1\.[0-9]*-[0-9]*-amd64\(-unsigned\)\?\)$/\1/p' | head -n1)
+arch=${XA_KERNEL_ARCH:-amd64}
+[[ $arch =~ ^[a-z0-9]+$ ]] || { echo "setup-module-tree: XA_KERNEL_ARCH '$arch': not an architecture" >&2; exit 2; }
+# The kernel package linux-image-ARCH points at, e.g. linux-image-6.1.0-56-amd64 (apt adds
+# :ARCH to a foreign architecture's packages).
+pkg=$(apt-cache depends "linux-image-$arch:$arch" 2>/dev/null |
+    sed -n "s/^ *Depends: \(linux-image-6\.1\.[0-9]*-[0-9]*-$arch\(-unsigned\)\?\)\(:$arch\)\?\$/\1/p" | head -n1)
 if [ -z "$pkg" ]; then
     echo "setup-module-tree: apt-cache knows no linux-image-6.1 package (run apt-get update)" >&2
     exit 1
@@ -28,7 +32,7 @@ if [ -f "$dest/root/lib/modules/$kver/modules.dep.bin" ] && [ -f "$dest/root/pro
 fi
 
 mkdir -p "$cache"
-find_deb() { find "$cache" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n1; }
+find_deb() { find "$cache" -maxdepth 1 -name "${pkg}_*_$arch.deb" | sort -V | tail -n1; }
 deb=$(find_deb)
 if [ -z "$deb" ]; then
     xa_lock module-tree-deb
@@ -38,8 +42,8 @@ if [ -z "$deb" ]; then
         tmp=$(mktemp -d "$cache/.download.XXXXXX")
         # apt-get download writes into the current directory; a deadline for a stuck mirror.
         # The complete .deb is then linked into the cache: one atomic step.
-        if (cd "$tmp" && timeout 600 apt-get download -q "$pkg" >&2); then
-            for f in "$tmp/$pkg"_*_amd64.deb; do
+        if (cd "$tmp" && timeout 600 apt-get download -q "$pkg:$arch" >&2); then
+            for f in "$tmp/$pkg"_*_"$arch".deb; do
                 [ ! -f "$f" ] || ln "$f" "$cache/${f##*/}" 2>/dev/null || true
             done
         fi
