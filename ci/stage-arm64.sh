@@ -232,5 +232,100 @@ if kver=$(in_root env XA_KERNEL_ARCH=arm64 /build/src/tests/setup-module-tree.sh
 else
     fail "Debian's arm64 module tree" "see $work/module-tree.log"
 fi
+# 6. Booted: Xen 4.17 (Debian's xen-hypervisor-4.17-arm64) with Debian's arm64 kernel as
+# dom0, on qemu-system-aarch64 (TCG, virt with EL2, GICv3, cortex-a57; Xen from -kernel,
+# the dom0's kernel and initramfs from QEMU's guest-loader device, as Xen's own CI boots
+# Arm), then the same kernel natively. The initramfs (ci/arm64/make-initramfs.sh) runs the
+# arm64 package's xen-autoload on the live system: detect, load, status, and captures the
+# system's fixture root (ci/arm64/init: "XA-..." lines on the console). No Debian root
+# with systemd and no guest yet: those need an arm64 image.
+boot_dir=$work/boot
+rm -rf "$boot_dir"
+mkdir -p "$boot_dir/debs" "$boot_dir/x"
+# boot ARGS...: qemu-system-aarch64 with a deadline; NAME.console.log and NAME.seconds.
+boot() {
+    local name=$1 t
+    shift
+    t=$(xa_now)
+    timeout --kill-after=10 300 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
+        -cpu cortex-a57 -m 2048 -smp 2 -display none -monitor none -no-reboot -nic none \
+        -serial "file:$boot_dir/$name.console.log" "$@" </dev/null >"$boot_dir/$name.qemu.log" 2>&1 || true
+    echo "$(($(xa_now) - t))" >"$boot_dir/$name.seconds"
+    xa_metric "$stage" "$name-seconds" "$(cat "$boot_dir/$name.seconds")" "s of QEMU"
+}
+# result NAME KEY: the value of the console's "XA-RESULT KEY=" line.
+result() { tr -d '\r' <"$boot_dir/$1.console.log" | sed -n "s/^XA-RESULT $2=//p" | head -n 1; }
+# fixture NAME: the captured fixture root, decoded into $boot_dir/NAME.fixture/.
+fixture() {
+    mkdir -p "$boot_dir/$1.fixture"
+    tr -d '\r' <"$boot_dir/$1.console.log" | sed -n '/^XA-FIXTURE-BEGIN$/,/^XA-FIXTURE-END$/p' |
+        sed '1d;$d' | base64 -d | tar -xzf - -C "$boot_dir/$1.fixture"
+}
+if [ -n "${kver:-}" ] &&
+    in_root sh -c "cd /build && apt-get download -qq xen-hypervisor-4.17-arm64:arm64 busybox-static:arm64 \
+        bash:arm64 libtinfo6:arm64" >"$boot_dir/download.log" 2>&1 &&
+    mv "$root"/build/*_arm64.deb "$boot_dir/debs/" &&
+    dpkg-deb -x "$(compgen -G "$boot_dir/debs/xen-hypervisor-4.17-arm64_*.deb")" "$boot_dir/x" &&
+    dpkg-deb -x "$(compgen -G "$XA_CACHE/debs/linux-image-${kver}_*_arm64.deb" | sort -V | tail -n 1)" \
+        "$boot_dir/x" &&
+    "$here/arm64/make-initramfs.sh" "$root" "$t" "$kver" "$boot_dir/debs" "$boot_dir/initrd.img" \
+        >"$boot_dir/initramfs.log" 2>&1; then
+    xen=$(compgen -G "$boot_dir/x/boot/xen-*-arm64" | head -n 1)  # not .efi, not .config
+    vmlinuz=$boot_dir/x/boot/vmlinuz-$kver
+    boot dom0 -kernel "$xen" \
+        -append "dom0_mem=512M loglvl=all guest_loglvl=all console=dtuart dtuart=/pl011@9000000" \
+        -device "guest-loader,addr=0x49000000,kernel=$vmlinuz,bootargs=console=hvc0 earlycon=xen rdinit=/init panic=5" \
+        -device "guest-loader,addr=0x50000000,initrd=$boot_dir/initrd.img"
+    boot native -kernel "$vmlinuz" -initrd "$boot_dir/initrd.img" -append "console=ttyAMA0 rdinit=/init panic=5"
+    fields='[.hypervisor, .role, .guest_type, .xen_version] | map(. // "-") | join(" ")'
+    for b in dom0 native; do
+        # dom0: the version from /sys/hypervisor (4.17.N); natively: nothing.
+        want='^none none - -$'
+        [ "$b" = native ] || want='^xen dom0 HVM 4\.17\.[0-9]+$'
+        live=$(result "$b" detect | jq -r "$fields" 2>/dev/null)
+        if [[ $live =~ $want ]]; then
+            xa_check "$stage" "boot $b: xen-autoload detect on the live system" pass \
+                "$live ($(cat "$boot_dir/$b.seconds") s of QEMU)"
+        else
+            fail "boot $b: xen-autoload detect on the live system" \
+                "'${live:-no answer}': see $boot_dir/$b.console.log"
+        fi
+        loaded=$(result "$b" modules)
+        if [ "$b" = dom0 ]; then
+            missing=''
+            for m in xen_evtchn xen_gntdev xen_gntalloc xen_privcmd xenfs xen_blkback xen_netback; do
+                [[ " $loaded " == *" $m "* ]] || missing+=" $m"
+            done
+            detail="load exit $(result dom0 load-rc), status exit $(result dom0 status-rc), missing:${missing:- none}"
+            if [ -z "$missing" ] && [ "$(result dom0 load-rc)" = 0 ] && [ "$(result dom0 status-rc)" = 0 ]; then
+                xa_check "$stage" "boot dom0: load and status: every module the policy requires is loaded" pass "$detail"
+            else
+                fail "boot dom0: load and status: every module the policy requires is loaded" "$detail"
+            fi
+        else
+            detail="load exit $(result native load-rc), status exit $(result native status-rc), modules: ${loaded:-none}"
+            if [ "$(result native load-rc)" = 0 ] && [ "$(result native status-rc)" = 0 ] &&
+                [[ " $loaded " != *" xen"* ]]; then
+                xa_check "$stage" "boot native: nothing loaded, status 0" pass "$detail"
+            else
+                fail "boot native: nothing loaded, status 0" "$detail"
+            fi
+        fi
+        # The captured fixture root must give detect --root the live answer.
+        rm -rf "${root:?}/build/fixture-$b"
+        if fixture "$b" 2>/dev/null && cp -a "$boot_dir/$b.fixture" "$root/build/fixture-$b" &&
+            got=$(in_root "$cli" detect --json --root "/build/fixture-$b" | jq -r "$fields") &&
+            [ "$got" = "$live" ] && [ -n "$live" ]; then
+            xa_check "$stage" "boot $b: its captured fixture root gives detect its live answer" pass \
+                "$boot_dir/$b.fixture"
+        else
+            fail "boot $b: its captured fixture root gives detect its live answer" \
+                "'${got:-none}' against '${live:-none}': see $boot_dir/$b.console.log"
+        fi
+    done
+else
+    fail "boot: Xen and Debian's arm64 kernel with the package's initramfs" \
+        "see $boot_dir/download.log, $boot_dir/initramfs.log"
+fi
 xa_metric "$stage" stage-seconds "$(($(xa_now) - start))" s
 exit $status

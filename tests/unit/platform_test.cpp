@@ -67,7 +67,14 @@ INSTANTIATE_TEST_SUITE_P(
         Expected{"pv-dom0-xen420-boot", Hypervisor::xen, Role::dom0, GuestType::pv, "4.20.5-pre",
                  "6.12.118+deb13-amd64"},
         Expected{"native-boot", Hypervisor::none, Role::none, GuestType::unknown, nullptr,
-                 "6.1.0-57-amd64"}),
+                 "6.1.0-57-amd64"},
+        // Captured by stage arm64's boots (ci/arm64/init): Xen 4.17 on qemu-system-aarch64
+        // with Debian's arm64 kernel as dom0, and the same kernel natively, 2026-12-07. On
+        // Arm the kernel reports every Xen domain as HVM.
+        Expected{"arm64-dom0-boot", Hypervisor::xen, Role::dom0, GuestType::hvm, "4.17.7",
+                 "6.1.0-57-arm64"},
+        Expected{"arm64-native-boot", Hypervisor::none, Role::none, GuestType::unknown, nullptr,
+                 "6.1.0-57-arm64"}),
     [](const auto& param_info) {
         std::string n = param_info.param.fixture;
         std::replace(n.begin(), n.end(), '-', '_');
