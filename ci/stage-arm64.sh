@@ -16,7 +16,8 @@
 #      same on every architecture and stage build runs them; so is boot.initramfs, which
 #      builds amd64 initramfs images. What is left out is listed, never counted as passed.
 #   4. The package's binary on Debian's arm64 kernel tree: detection of a dom0 on Xen on Arm
-#      (device tree) and of a native boot, and the shipped policy's plan for each.
+#      (device tree) and of a native boot, the shipped policy's plan for each, and
+#      check-kernel on that kernel's config (Arm's roles; no PV, PVH or HVM there).
 # Every command in the root runs in a mount namespace of its own (the root bound on itself,
 # /proc, /sys, /dev, a tmpfs /run and /tmp), gone when it ends.
 # Checks: stage arm64. Outputs: $XA_OUT/arm64/ (debs/, *.log). Needs root, loop-free.
@@ -228,6 +229,21 @@ if kver=$(in_root env XA_KERNEL_ARCH=arm64 /build/src/tests/setup-module-tree.sh
     else
         fail "arm64 binary: the same kernel natively: no Xen, nothing to load" \
             "detect '$got', $loads to load: see $work/detect-native.json, $work/plan-native.json"
+    fi
+    # check-kernel on the same kernel's config (/boot/config-KVER of its package): the
+    # roles of Xen on Arm work, the x86 guest types are not roles there.
+    dpkg-deb --fsys-tarfile "$(compgen -G "$XA_CACHE/debs/linux-image-${kver}_*_arm64.deb" | sort -V | tail -n 1)" |
+        tar -x -C "$t" "./boot/config-$kver"
+    in_root "$cli" check-kernel --json --config "$tree/root/boot/config-$kver" >"$work/check-kernel.json" 2>&1 || true
+    verdicts=$(jq -r '.arch + ": " + ([.roles | to_entries[] |
+        "\(.key)=\(if .value.applies then (if .value.works then "works" else "CANNOT" end) else "n/a" end)"]
+        | join(" "))' "$work/check-kernel.json" 2>/dev/null)
+    want="arm64: native=works dom0=works domU=works domU-pv=n/a domU-pvh=n/a domU-hvm=n/a domU-arm=works driver-domain=works"
+    if [ "$verdicts" = "$want" ]; then
+        xa_check "$stage" "arm64 binary: check-kernel on Debian's arm64 config: Arm's roles" pass "$verdicts"
+    else
+        fail "arm64 binary: check-kernel on Debian's arm64 config: Arm's roles" \
+            "'${verdicts:-no verdict}', want '$want': see $work/check-kernel.json"
     fi
 else
     fail "Debian's arm64 module tree" "see $work/module-tree.log"

@@ -52,6 +52,9 @@ void expect_all_roles_work(const std::string& name) {
     auto j = verdict(path);
     ASSERT_TRUE(j.is_object());
     EXPECT_EQ(j["kernel_version"], "6.1.192") << name;
+    // An x86 config: Arm's guest is not a role there (stage arm64 judges Debian's arm64 one).
+    EXPECT_EQ(j["arch"], "x86") << name;
+    EXPECT_EQ(j["roles"]["domU-arm"]["applies"], false) << name;
     for (const char* role : kAllRoles) {
         EXPECT_EQ(j["roles"][role]["works"], true) << name << " " << role;
         CliRun r = run_cli("--role " + std::string(role) + " --config " + path);

@@ -27,8 +27,8 @@ TEST(KconfigRender, ColourRule) {
 TEST(KconfigRender, TextAndJson) {
     auto v = check_kernel_config(parse_ok(without(all_required_config(), "XEN_DOM0")), "f");
     std::string plain = kconfig_verdict_text(v, "dom0", false);
-    EXPECT_NE(plain.find("Kernel config: f (Linux 6.1.192)"), std::string::npos);
-    EXPECT_NE(plain.find("dom0 (Xen dom0 (the initial domain, PV)): CANNOT WORK"),
+    EXPECT_NE(plain.find("Kernel config: f (Linux 6.1.192, x86)"), std::string::npos);
+    EXPECT_NE(plain.find("dom0 (Xen dom0 (the initial domain: PV on x86)): CANNOT WORK"),
               std::string::npos);
     EXPECT_NE(plain.find("    CONFIG_XEN_DOM0: missing ("), std::string::npos);
     EXPECT_EQ(plain.find("domU-pv"), std::string::npos);  // only the asked role
@@ -41,7 +41,10 @@ TEST(KconfigRender, TextAndJson) {
     EXPECT_EQ(j["role"], "dom0");
     EXPECT_EQ(j["works"], false);
     EXPECT_EQ(j["kernel_version"], "6.1.192");
-    EXPECT_EQ(j["roles"].size(), 7u);
+    EXPECT_EQ(j["roles"].size(), 8u);
+    EXPECT_EQ(j["arch"], "x86");
+    EXPECT_EQ(j["roles"]["domU-arm"]["applies"], false);
+    EXPECT_EQ(j["roles"]["domU-pv"]["applies"], true);
     EXPECT_EQ(j["roles"]["domU"]["works"], true);
     EXPECT_EQ(j["roles"]["dom0"]["required"][0]["symbols"][0], "CONFIG_XEN");
     EXPECT_EQ(j["roles"]["dom0"]["required"][0]["state"], "enabled");
@@ -56,7 +59,8 @@ TEST(KconfigRender, KernelVersionIsEscapedInText) {
         parse_ok("# Linux/x86 6.1\x1b[2J\t Kernel Configuration\nCONFIG_XEN=y\n"), "f");
     EXPECT_EQ(v.kernel_version, "6.1\x1b[2J\t");
     const std::string text = kconfig_verdict_text(v, "", false);
-    EXPECT_NE(text.find("Kernel config: f (Linux 6.1\\x1b[2J\\x09)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("Kernel config: f (Linux 6.1\\x1b[2J\\x09, x86)\n"), std::string::npos)
+        << text;
     EXPECT_EQ(text.find('\033'), std::string::npos);
     EXPECT_EQ(text.find('\t'), std::string::npos);
     EXPECT_EQ(kconfig_verdict_json(v, "")["kernel_version"], "6.1\x1b[2J\t");

@@ -42,6 +42,10 @@ void entry_text(std::string& out, const KconfigEntryResult& e, bool required, bo
 }
 
 void role_text(std::string& out, const KconfigRoleResult& r, bool colour) {
+    if (!r.applies) {
+        out += paint(r.name, kBold, colour) + " (" + r.title + "): " + r.problems.front() + "\n";
+        return;
+    }
     out += paint(r.name, kBold, colour) + " (" + r.title +
            "): " + (r.works ? paint("works", kGreen, colour) : paint("CANNOT WORK", kRed, colour));
     if (r.works && !r.working_roles.empty()) {
@@ -91,6 +95,7 @@ nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::
     j["config"] = v.origin;
     j["kernel_version"] = v.kernel_version.empty() ? nlohmann::ordered_json(nullptr)
                                                    : nlohmann::ordered_json(v.kernel_version);
+    j["arch"] = v.arch;
     const KconfigRoleResult* asked_role = asked.empty() ? nullptr : v.role(asked);
     j["role"] = asked.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(asked);
     // No role asked: whether the config works in at least one role.
@@ -102,6 +107,7 @@ nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::
     for (const auto& r : v.roles) {
         nlohmann::ordered_json rj;
         rj["title"] = r.title;
+        rj["applies"] = r.applies;
         rj["works"] = r.works;
         rj["problems"] = r.problems;
         if (!r.needs_any_role.empty()) {
@@ -120,7 +126,10 @@ nlohmann::ordered_json kconfig_verdict_json(const KconfigVerdict& v, const std::
 std::string kconfig_verdict_text(const KconfigVerdict& v, const std::string& asked, bool colour) {
     std::string out = "Kernel config: " + v.origin;
     // The version is the config file's bytes: escaped (text_escape.h), never a raw ESC.
-    if (!v.kernel_version.empty()) out += " (Linux " + escape_text(v.kernel_version) + ")";
+    if (!v.kernel_version.empty())
+        out += " (Linux " + escape_text(v.kernel_version) + ", " + v.arch + ")";
+    else
+        out += " (" + v.arch + ")";
     out += "\n";
     for (const auto& r : v.roles) {
         if (!asked.empty() && r.name != asked) continue;

@@ -1,5 +1,6 @@
 #include "kconfig_roles.h"
 
+#include <algorithm>
 #include <map>
 
 namespace xa {
@@ -7,6 +8,12 @@ namespace xa {
 namespace {
 
 using Req = KconfigRequirement;
+constexpr std::string_view kX86 = "x86";
+constexpr std::string_view kArm64 = "arm64";
+
+bool applies_on(const std::vector<std::string_view>& only_on, std::string_view arch) {
+    return only_on.empty() || std::find(only_on.begin(), only_on.end(), arch) != only_on.end();
+}
 
 std::vector<KconfigRoleSpec> make_roles() {
     // Shared entries, built here (once, on first use) rather than as globals: no work at
@@ -30,18 +37,19 @@ std::vector<KconfigRoleSpec> make_roles() {
     roles.push_back(
         {"native",
          "bare metal, no hypervisor",
-         {{{"64BIT"}, "an x86-64 kernel"},
+         {{{"64BIT"}, "a 64-bit kernel (x86-64 or arm64)"},
           {{"SYSFS"}, "/sys: platform detection"},
           {{"PROC_FS"}, "/proc: platform detection"},
           {{"DEVTMPFS"}, "/dev populated by the kernel (udev needs it)"}},
          {{{"MODULES"}, "loadable modules (without them every driver must be built in)"},
           {{"XEN"}, "the same image also boots under Xen"}},
+         {},
          {}});
     roles.push_back(
         {"dom0",
-         "Xen dom0 (the initial domain, PV)",
+         "Xen dom0 (the initial domain: PV on x86)",
          {kXen,
-          {{"XEN_PV"}, "Xen 4.17 boots dom0 as a PV guest unless dom0=pvh (experimental)"},
+          {{"XEN_PV"}, "Xen 4.17 boots dom0 as a PV guest unless dom0=pvh (experimental)", kX86},
           {{"XEN_DOM0"}, "support for running as the initial domain"},
           kBackend,
           kEvtchn,
@@ -55,24 +63,26 @@ std::vector<KconfigRoleSpec> make_roles() {
           {{"XEN_GRANT_DEV_ALLOC"}, "/dev/xen/gntalloc: shared memory between domains (vchan)"},
           {{"XEN_PCIDEV_BACKEND"}, "xen-pciback: PCI passthrough"},
           {{"XEN_SCSI_BACKEND"}, "xen-scsiback: PV SCSI"},
-          {{"XEN_ACPI_PROCESSOR"}, "xen-acpi-processor: CPU power states handed to Xen"},
-          {{"XEN_MCE_LOG"}, "machine-check events of the hypervisor"},
+          {{"XEN_ACPI_PROCESSOR"}, "xen-acpi-processor: CPU power states handed to Xen", kX86},
+          {{"XEN_MCE_LOG"}, "machine-check events of the hypervisor", kX86},
           kHvc,
           kBalloon,
           {{"BRIDGE"}, "bridges for the vif-bridge network script"},
           {{"TUN"}, "tap devices for qemu device models (HVM guests)"}},
+         {},
          {}});
     roles.push_back({"domU",
-                     "Xen guest (domU) of at least one type: PV, PVH or HVM",
+                     "Xen guest (domU): PV, PVH or HVM on x86, the Arm guest on arm64",
                      {},
                      {},
-                     {"domU-pv", "domU-pvh", "domU-hvm"}});
+                     {"domU-pv", "domU-pvh", "domU-hvm", "domU-arm"},
+                     {}});
     const std::vector<Req> guest_optional = {
         kNetfront,
         kSysHypervisor,
         kBalloon,
         {{"XEN_SAVE_RESTORE"}, "save, restore and live migration"},
-        {{"XEN_PCIDEV_FRONTEND"}, "PCI devices passed through (PV guests)"},
+        {{"XEN_PCIDEV_FRONTEND"}, "PCI devices passed through (PV guests)", kX86},
         {{"XEN_SCSI_FRONTEND"}, "PV SCSI disks"},
         {{"XEN_FBDEV_FRONTEND"}, "PV framebuffer (vfb)"},
         {{"INPUT_XEN_KBDDEV_FRONTEND"}, "PV keyboard and mouse (vkbd)"},
@@ -85,7 +95,8 @@ std::vector<KconfigRoleSpec> make_roles() {
                       {{"HVC_XEN"}, "hvc0: the only console a PV guest has"},
                       {{"XEN_BLKDEV_FRONTEND"}, "a PV guest has no emulated disk: root on xvda"}},
                      guest_optional,
-                     {}});
+                     {},
+                     {kX86}});
     roles.push_back({"domU-pvh",
                      "Xen PVH guest",
                      {kXen,
@@ -93,7 +104,8 @@ std::vector<KconfigRoleSpec> make_roles() {
                       {{"HVC_XEN"}, "hvc0: the only console a PVH guest has"},
                       {{"XEN_BLKDEV_FRONTEND"}, "a PVH guest has no emulated disk: root on xvda"}},
                      guest_optional,
-                     {}});
+                     {},
+                     {kX86}});
     std::vector<Req> hvm_optional = guest_optional;
     hvm_optional.insert(
         hvm_optional.begin(),
@@ -107,7 +119,17 @@ std::vector<KconfigRoleSpec> make_roles() {
            "runs as PVHVM (PV clock, event channels, PV drivers); without it the kernel is a "
            "plain emulated PC"}},
          hvm_optional,
-         {}});
+         {},
+         {kX86}});
+    roles.push_back(
+        {"domU-arm",
+         "Xen guest on Arm (the one kind of domain there)",
+         {kXen,
+          {{"HVC_XEN"}, "hvc0: an Arm guest's console"},
+          {{"XEN_BLKDEV_FRONTEND"}, "an Arm guest's disks are Xen's PV disks: root on xvda"}},
+         guest_optional,
+         {},
+         {kArm64}});
     roles.push_back(
         {"driver-domain",
          "Xen driver domain (a domU serving backends to other guests)",
@@ -120,10 +142,11 @@ std::vector<KconfigRoleSpec> make_roles() {
          {{{"XEN_NETDEV_BACKEND"}, "xen-netback: network backend"},
           {{"XEN_BLKDEV_BACKEND"}, "xen-blkback: disk backend"},
           {{"XEN_SCSI_BACKEND"}, "xen-scsiback: PV SCSI backend"},
-          {{"XEN_PCIDEV_FRONTEND"}, "the device passed through to the driver domain (PV)"},
+          {{"XEN_PCIDEV_FRONTEND"}, "the device passed through to the driver domain (PV)", kX86},
           {{"XENFS"}, "xenfs on /proc/xen"},
           {{"BRIDGE"}, "bridges for the vif-bridge network script"}},
-         {"domU"}});
+         {"domU"},
+         {}});
     return roles;
 }
 
@@ -161,6 +184,10 @@ const KconfigRoleSpec* find_kconfig_role(std::string_view name) {
     return nullptr;
 }
 
+std::string_view kconfig_arch(const KernelConfig& config) {
+    return config.state("ARM64") == KconfigState::builtin ? kArm64 : kX86;
+}
+
 const KconfigRoleResult* KconfigVerdict::role(std::string_view name) const {
     for (const auto& r : roles)
         if (r.name == name) return &r;
@@ -171,6 +198,8 @@ KconfigVerdict check_kernel_config(const KernelConfig& config, const std::string
     KconfigVerdict verdict;
     verdict.origin = origin;
     verdict.kernel_version = config.kernel_version();
+    const std::string_view arch = kconfig_arch(config);
+    verdict.arch = std::string(arch);
 
     // Symbol checks first; "needs" are resolved afterwards, in dependency order.
     std::map<std::string, KconfigRoleResult, std::less<>> by_name;
@@ -178,14 +207,29 @@ KconfigVerdict check_kernel_config(const KernelConfig& config, const std::string
         KconfigRoleResult r;
         r.name = std::string(spec.name);
         r.title = std::string(spec.title);
+        if (!applies_on(spec.only_on, arch)) {
+            std::string where;
+            for (auto a : spec.only_on) where += (where.empty() ? "" : ", ") + std::string(a);
+            r.applies = false;
+            r.problems.push_back("not a role on " + std::string(arch) + " (" + where + " only)");
+            by_name.emplace(r.name, std::move(r));
+            continue;
+        }
         for (const auto& req : spec.required) {
+            if (!req.only_on.empty() && req.only_on != arch) continue;
             r.required.push_back(evaluate_entry(config, req));
             if (r.required.back().satisfied_by.empty())
                 r.problems.push_back(entry_name(r.required.back()) +
                                      " missing: " + r.required.back().why);
         }
-        for (const auto& req : spec.optional) r.optional.push_back(evaluate_entry(config, req));
-        for (auto n : spec.needs_any_role) r.needs_any_role.emplace_back(n);
+        for (const auto& req : spec.optional)
+            if (req.only_on.empty() || req.only_on == arch)
+                r.optional.push_back(evaluate_entry(config, req));
+        for (auto n : spec.needs_any_role) {
+            const KconfigRoleSpec* needed = find_kconfig_role(n);
+            if (needed != nullptr && applies_on(needed->only_on, arch))
+                r.needs_any_role.emplace_back(n);
+        }
         r.works = r.problems.empty();
         by_name.emplace(r.name, std::move(r));
     }

@@ -1,14 +1,19 @@
 // Which kernel config symbols each Xen role needs, and the verdict for one config.
 //
-// Roles (the names --role accepts): native, dom0, domU (works if at least one of the
-// three guest types works), domU-pv, domU-pvh, domU-hvm, driver-domain. A role "works"
-// when every required entry is built in or a module; optional entries only warn. An entry
-// may list alternatives (any one of them satisfies it). Symbol names follow Linux 6.1
+// Roles (the names --role accepts): native, dom0, domU (works if at least one guest type
+// works), domU-pv, domU-pvh, domU-hvm (x86), domU-arm (arm64), driver-domain. A role
+// "works" when every required entry is built in or a module; optional entries only warn. An
+// entry may list alternatives (any one of them satisfies it). Symbol names follow Linux 6.1
 // (XEN_PVHVM_GUEST, XEN_PVH, XEN_DOM0 for a PV dom0).
+// The config's architecture (kconfig_arch) decides which roles and entries apply: Xen on
+// Arm has one kind of domain (no PV, PVH or HVM there), so the x86 guest types and the x86
+// entries (XEN_PV for a dom0, ACPI processor, MCE) do not apply to an arm64 config, and
+// domU-arm applies only there. A role that does not apply cannot work and says why.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kconfig_config.h"
@@ -16,8 +21,12 @@
 namespace xa {
 
 struct KconfigRequirement {
+    KconfigRequirement(std::vector<std::string_view> symbols, std::string_view reason,
+                       std::string_view arch = {})
+        : any_of(std::move(symbols)), why(reason), only_on(arch) {}
     std::vector<std::string_view> any_of;  // symbols without CONFIG_; one suffices
     std::string_view why;
+    std::string_view only_on;  // an architecture ("x86", "arm64"); empty: every one
 };
 
 struct KconfigRoleSpec {
@@ -26,9 +35,14 @@ struct KconfigRoleSpec {
     std::vector<KconfigRequirement> required;
     std::vector<KconfigRequirement> optional;
     // Roles of which at least one must work too (domU: one guest type; driver-domain:
-    // domU).
+    // domU); those that do not apply to the config's architecture are left out.
     std::vector<std::string_view> needs_any_role;
+    std::vector<std::string_view> only_on;  // architectures; empty: every one
 };
+
+// The architecture a config is for: "arm64" with CONFIG_ARM64=y, else "x86" (the configs
+// this checker has always judged; a fragment without either counts as x86).
+std::string_view kconfig_arch(const KernelConfig& config);
 
 // Every role, in the order they are reported.
 const std::vector<KconfigRoleSpec>& kconfig_roles();
@@ -45,6 +59,7 @@ struct KconfigEntryResult {
 struct KconfigRoleResult {
     std::string name;
     std::string title;
+    bool applies = true;  // false: not a role on the config's architecture
     bool works = false;
     std::vector<KconfigEntryResult> required;
     std::vector<KconfigEntryResult> optional;
@@ -57,6 +72,7 @@ struct KconfigRoleResult {
 struct KconfigVerdict {
     std::string origin;          // the config file read
     std::string kernel_version;  // from the config's header; may be empty
+    std::string arch;            // kconfig_arch
     std::vector<KconfigRoleResult> roles;
 
     const KconfigRoleResult* role(std::string_view name) const;
