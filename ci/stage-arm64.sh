@@ -52,7 +52,15 @@ ccache_env=(CCACHE_DIR="$XA_CACHE/ccache-arm64" PATH=/usr/lib/ccache:/usr/sbin:/
 # 1. binfmt_misc: arm64 executables to qemu-aarch64-static (qemu-user-static's entry).
 binfmt=/proc/sys/fs/binfmt_misc
 mountpoint -q "$binfmt" || mount -t binfmt_misc binfmt_misc "$binfmt" || true
-[ -e "$binfmt/qemu-aarch64" ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+if [ ! -e "$binfmt/qemu-aarch64" ]; then
+    update-binfmts --import qemu-aarch64 >/dev/null 2>&1 || true
+    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+fi
+# binfmt-support installed after qemu-user-static has no entry for it: the package's
+# binfmt.d line, registered as systemd-binfmt does.
+if [ ! -e "$binfmt/qemu-aarch64" ] && [ -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+    grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register" || true
+fi
 if grep -q '^enabled' "$binfmt/qemu-aarch64" 2>/dev/null && grep -q '^flags: .*F' "$binfmt/qemu-aarch64"; then
     xa_check "$stage" "arm64 programs run under qemu-user (binfmt_misc)" pass \
         "$(sed -n 's/^interpreter //p' "$binfmt/qemu-aarch64"), flags $(sed -n 's/^flags: //p' "$binfmt/qemu-aarch64")"
