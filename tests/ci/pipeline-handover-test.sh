@@ -49,6 +49,12 @@ if [ "$*" = "--phase build" ]; then
     echo "kernel-phase-end" >>"$XA_OUT/order"
     [ "$FAKE_KERNEL" != fail-after ] || exit 1
 fi'
+# Every other stage of the pipeline's default list (all_stages in ci/pipeline.sh): a plain fake.
+read -r -a stages <<<"$(sed -n 's/^all_stages=(\(.*\))$/\1/p' "$top/ci/pipeline.sh")"
+[ ${#stages[@]} -gt 0 ] || { echo "FAIL: no all_stages=(...) in ci/pipeline.sh" >&2; exit 1; }
+for s in "${stages[@]}"; do
+    [ -e "$tmp/ci/stage-$s.sh" ] || fake_stage "$s" ''
+done
 
 # run CASE: the whole pipeline with FAKE_KERNEL=CASE, its exit status in $tmp/CASE.rc.
 run() {
