@@ -72,7 +72,7 @@ TEST(KconfigReal, DebianCloudHasNoDom0AndSaysSo) {
     std::string path = config("debian-cloud-amd64.config");
     CliRun r = run_cli("--role dom0 --config " + path);
     EXPECT_EQ(r.exit_code, 1) << r.out;
-    EXPECT_NE(r.out.find("dom0 (Xen dom0 (the initial domain, PV)): CANNOT WORK"),
+    EXPECT_NE(r.out.find("dom0 (Xen dom0 (the initial domain: PV on x86)): CANNOT WORK"),
               std::string::npos)
         << r.out;
     // Each problem once, in its place in the role's table.
