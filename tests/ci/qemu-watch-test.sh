@@ -33,6 +33,8 @@ export FAKE_RESULTS=$work/results-in
 # boot NAME DEADLINE: one watched boot of the fake; its status in $rc, stderr in NAME.err.
 boot() {
     (
+        # As in qemu-boot.sh and qemu-disk-boot.sh, which source it.
+        set -euo pipefail
         # shellcheck source-path=SCRIPTDIR source=../../ci/boot/qemu-watch.sh
         . "$top/ci/boot/qemu-watch.sh"
         qemu_files "$work/out" "$1"
