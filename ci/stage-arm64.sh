@@ -1,7 +1,7 @@
 #!/bin/bash
 # Stage arm64 (needs no other stage; last in the default run, on an idle machine): xen-host
-# says it supports arm64, so the packages are built for arm64 and the arm64 binaries run the
-# test suite. No arm64 system is booted yet.
+# says it supports arm64, so the packages are built for arm64, the arm64 binaries run the
+# test suite, and Xen with Debian's arm64 kernel as dom0 is booted with them.
 #   1. A build root: Debian 12 amd64 with arm64 as a foreign architecture, Debian's cross
 #      toolchain (crossbuild-essential-arm64), debian/control's build dependencies for
 #      arm64 (apt-get build-dep -a arm64: the -dev packages multiarch) and the tools the
@@ -18,6 +18,7 @@
 #   4. The package's binary on Debian's arm64 kernel tree: detection of a dom0 on Xen on Arm
 #      (device tree) and of a native boot, the shipped policy's plan for each, and
 #      check-kernel on that kernel's config (Arm's roles; no PV, PVH or HVM there).
+#   5. Two boots on qemu-system-aarch64, Xen dom0 and native (step 6 below).
 # Every command in the root runs in a mount namespace of its own (the root bound on itself,
 # /proc, /sys, /dev, a tmpfs /run and /tmp), gone when it ends.
 # Checks: stage arm64. Outputs: $XA_OUT/arm64/ (debs/, *.log). Needs root, loop-free.
@@ -240,8 +241,8 @@ if kver=$(in_root env XA_KERNEL_ARCH=arm64 /build/src/tests/setup-module-tree.sh
     fi
     # check-kernel on the same kernel's config (/boot/config-KVER of its package): the
     # roles of Xen on Arm work, the x86 guest types are not roles there.
-    dpkg-deb --fsys-tarfile "$(compgen -G "$XA_CACHE/debs/linux-image-${kver}_*_arm64.deb" | sort -V | tail -n 1)" |
-        tar -x -C "$t" "./boot/config-$kver"
+    kernel_deb=$(compgen -G "$XA_CACHE/debs/linux-image-${kver}_*_arm64.deb" | sort -V | tail -n 1)
+    dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$t" "./boot/config-$kver" "./boot/vmlinuz-$kver"
     in_root "$cli" check-kernel --json --config "$tree/root/boot/config-$kver" >"$work/check-kernel.json" 2>&1 || true
     verdicts=$(jq -r '.arch + ": " + ([.roles | to_entries[] |
         "\(.key)=\(if .value.applies then (if .value.works then "works" else "CANNOT" end) else "n/a" end)"]
@@ -290,12 +291,10 @@ if [ -n "${kver:-}" ] &&
         bash:arm64 libtinfo6:arm64" >"$boot_dir/download.log" 2>&1 &&
     mv "$root"/build/*_arm64.deb "$boot_dir/debs/" &&
     dpkg-deb -x "$(compgen -G "$boot_dir/debs/xen-hypervisor-4.17-arm64_*.deb")" "$boot_dir/x" &&
-    dpkg-deb -x "$(compgen -G "$XA_CACHE/debs/linux-image-${kver}_*_arm64.deb" | sort -V | tail -n 1)" \
-        "$boot_dir/x" &&
     "$here/arm64/make-initramfs.sh" "$root" "$t" "$kver" "$boot_dir/debs" "$boot_dir/initrd.img" \
         >"$boot_dir/initramfs.log" 2>&1; then
     xen=$(compgen -G "$boot_dir/x/boot/xen-*-arm64" | head -n 1)  # not .efi, not .config
-    vmlinuz=$boot_dir/x/boot/vmlinuz-$kver
+    vmlinuz=$t/boot/vmlinuz-$kver  # step 5 took it from the kernel's package
     boot dom0 -kernel "$xen" \
         -append "dom0_mem=512M loglvl=all guest_loglvl=all console=dtuart dtuart=/pl011@9000000" \
         -device "guest-loader,addr=0x49000000,kernel=$vmlinuz,bootargs=console=hvc0 earlycon=xen rdinit=/init panic=5" \

@@ -22,8 +22,7 @@ for pkg in busybox-static bash libtinfo6; do
     dpkg-deb -x "$deb" "$stage"
 done
 rm -rf "${stage:?}/usr/share"
-mkdir -p "$stage"/{proc,sys,dev,run,tmp,usr/lib/xa,etc/xen-autoload}
-mkdir -p "$stage/usr/sbin"
+mkdir -p "$stage"/{proc,sys,dev,run,tmp,usr/lib/xa,usr/sbin,etc/xen-autoload}
 cp -a "$tree/usr/sbin/." "$stage/usr/sbin/"
 cp -a "$tree/usr/lib/xen-autoload" "$stage/usr/lib/"
 cp -a "$here/init" "$stage/init"
@@ -46,13 +45,18 @@ for lib in "${needed[@]}"; do
     cp -L "$root$lib" "$stage$lib"
 done
 
-# The Xen modules the shipped policy names, with their dependencies (modprobe reads the
-# arm64 tree's index on this host), and the indexes rebuilt for that set.
+# The modules the shipped policy names (its require and optional lines), with their
+# dependencies (modprobe reads the arm64 tree's index on this host), and the indexes
+# rebuilt for that set.
 src=$tree/lib/modules/$kver
 dst=$stage/lib/modules/$kver
 mkdir -p "$dst"
-for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback xen-pciback xen-scsiback; do
-    modprobe -d "$tree" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+mapfile -t policy_modules < <(awk '$1 == "require" || $1 == "optional" { for (i = 3; i <= NF; i++) print $i }' \
+    "$tree/usr/lib/xen-autoload/default.conf" | sort -u)
+[ ${#policy_modules[@]} -gt 0 ] || { echo "make-initramfs: no module in the shipped policy" >&2; exit 1; }
+for m in "${policy_modules[@]}"; do
+    # A module this kernel lacks (xen-acpi-processor on arm64) adds nothing.
+    { modprobe -d "$tree" -S "$kver" --show-depends "$m" 2>/dev/null || true; } | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
     rel=${ko#"$tree"/lib/modules/"$kver"/}
     mkdir -p "$dst/$(dirname "$rel")"
