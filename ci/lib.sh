@@ -82,6 +82,15 @@ xa_source_copy() {
         (cd "$XA_TOP" && tar --null -T - -cf -) | tar -xf - -C "$dest"
 }
 
+# xa_panic_line CONSOLE: the first line of a boot's console log that says a kernel or Xen
+# died (a panic, an oops, Xen's panic banner of 40 stars), nothing when none does. Xen's
+# "**** ... ****" boot warnings are not deaths (Xen on Arm prints one for firmware without
+# the SMCCC workaround: QEMU's virt machine).
+xa_panic_line() {
+    grep -a -m1 -E 'Kernel panic|Panic on CPU|\(XEN\) \*{40}([^*]|$)|BUG: unable|Oops:' "$1" 2>/dev/null |
+        tr -d '\r' || true
+}
+
 # xa_lintian STAGE NAME LOG TARGET: lintian --pedantic on TARGET (a .changes or .deb); the
 # check passes with 0 errors and 0 warnings (overrides carry their reason in
 # debian/*.lintian-overrides). Records lintian-errors/-warnings; returns 1 on a failure.

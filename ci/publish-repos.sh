@@ -10,17 +10,28 @@
 #                      consumer sets gpgcheck=0 or passes --nogpgcheck).
 # The signing key is generated on first use and kept, without passphrase, in
 # $XA_CACHE/apt-signing-gnupg, so consumers' keyrings stay valid between runs.
+# Usage: ci/publish-repos.sh                 both repositories, as above
+#        ci/publish-repos.sh --apt DEBS REPO  only a flat apt repository REPO of the .debs in
+#                                             DEBS, signed with the same key (stage arm64's
+#                                             arm64 packages)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 apt_repo=$XA_OUT/repo/apt
 dnf_repo=$XA_OUT/repo/dnf
+debs=$XA_OUT/debs apt_only=0
+if [ "${1:-}" = --apt ]; then
+    [ $# -eq 3 ] || xa_die "usage: ci/publish-repos.sh [--apt DEBS REPO]"
+    debs=$2 apt_repo=$3 apt_only=1
+elif [ $# -gt 0 ]; then
+    xa_die "usage: ci/publish-repos.sh [--apt DEBS REPO]"
+fi
 key_uid="xen-autoload CI archive signing key"
 export GNUPGHOME=$XA_CACHE/apt-signing-gnupg
 
-compgen -G "$XA_OUT/debs/*.deb" >/dev/null || xa_die "publish-repos: no .deb in $XA_OUT/debs"
-compgen -G "$XA_OUT/rpms/*.rpm" >/dev/null || xa_die "publish-repos: no .rpm in $XA_OUT/rpms"
+compgen -G "$debs/*.deb" >/dev/null || xa_die "publish-repos: no .deb in $debs"
+[ "$apt_only" = 1 ] || compgen -G "$XA_OUT/rpms/*.rpm" >/dev/null || xa_die "publish-repos: no .rpm in $XA_OUT/rpms"
 
 # 1. The signing key (ed25519, no passphrase, no expiry: a CI key for a local repository).
 # Made once among concurrent runs (lock apt-signing-key, ci/lib.sh xa_cache_build) in a
@@ -44,9 +55,9 @@ fingerprint=$(gpg --batch --with-colons --list-secret-keys "$key_uid" | awk -F: 
 tmp=$apt_repo.new
 rm -rf "$tmp"
 mkdir -p "$tmp"
-cp "$XA_OUT"/debs/*.deb "$tmp/"
+cp "$debs"/*.deb "$tmp/"
 # Only the kernel image: kbuild's headers/libc-dev packages are not ours to publish.
-find "$XA_OUT/kernel" -maxdepth 1 -name 'linux-image-xen-autoload_*.deb' -exec cp -t "$tmp/" {} + 2>/dev/null || true
+[ "$apt_only" = 1 ] || find "$XA_OUT/kernel" -maxdepth 1 -name 'linux-image-xen-autoload_*.deb' -exec cp -t "$tmp/" {} + 2>/dev/null || true
 (
     cd "$tmp"
     apt-ftparchive packages . >Packages
@@ -70,6 +81,7 @@ gpgv --keyring "$tmp/xen-autoload-archive.gpg" "$tmp/InRelease" 2>/dev/null ||
 rm -rf "$apt_repo"
 mv "$tmp" "$apt_repo"
 xa_say "publish-repos: apt repository $apt_repo ($(grep -c '^Package:' "$apt_repo/Packages") packages, key $fingerprint)"
+[ "$apt_only" = 0 ] || exit 0
 
 # 3. dnf: binary RPMs only (the .src.rpm stays in rpms/).
 tmp=$dnf_repo.new

@@ -298,7 +298,7 @@ record_boot() {
         fail "$st" "${p}Xen on the console" "no '(XEN) Xen version'"
     fi
     local panic
-    panic=$(grep -a -m1 -E 'Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|BUG: unable|Oops:' "$console" | tr -d '\r' || true)
+    panic=$(xa_panic_line "$console")
     if [ -z "$panic" ]; then xa_check "$st" "${p}no panic or oops on the console" pass
     else fail "$st" "${p}no panic or oops on the console" "$panic"; fi
     if [ "$rc" != 0 ]; then

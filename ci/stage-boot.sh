@@ -36,6 +36,10 @@
 #                    (docs/measurements.md)
 #   TARGET dracut    $XA_OUT/image-dracut, Debian 12 whose initramfs dracut made, with our
 #                    dracut module (the early load from its pre-udev hook)
+#   TARGET arm64     $XA_OUT/image-arm64, Debian 12 for arm64 (Xen 4.17 on Arm, Debian's
+#                    arm64 kernel) on qemu-system-aarch64 (qemu-boot.sh -a arm64): the dom0
+#                    is of guest type HVM there (xa.dom0-type=HVM), its guest of Arm's one
+#                    type; stage arm64 boots dom0-arm64 and native-arm64, not the default list
 # Checks go to stage boot-xen[-TARGET], measure[-TARGET] or boot-native[-TARGET]; every
 # target is asserted the same way (the same expected checks per mode).
 # Results are read from the serial console markers and the result disk, never from QEMU's
@@ -46,6 +50,7 @@
 # XA_BOOT_PARALLEL (default 2, the cores). Outputs
 # in $XA_OUT/boot. A boot with a failed check runs once more (XA_BOOT_RETRY=0: not): both
 # attempts are reported, a pass on the second as "flaky" (below).
+# XA_BOOT_DIR: where the boots' files go (default $XA_OUT/boot; stage arm64 gives its own).
 # Usage: ci/stage-boot.sh [BOOT...]   (default: measure deny dom0-xakernel dom0-dracut
 #        denystale dom0 dom0-trixie native-trixie native native-xakernel: measure alone
 #        first (two CPUs), then the longest first, so that two at a time end together).
@@ -56,7 +61,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
-dir=$XA_OUT/boot
+dir=${XA_BOOT_DIR:-$XA_OUT/boot}
 status=0
 [ $# -gt 0 ] || set -- measure deny dom0-xakernel dom0-dracut denystale dom0 dom0-trixie native-trixie native native-xakernel
 
@@ -198,7 +203,12 @@ boot_once() {
             ;;
         dracut) img=$XA_OUT/image-dracut kdir=$img kver_var=KVER ;;
         stock) img=$XA_OUT/image/stock kdir=$img kver_var=KVER ;;
-        *) xa_die "stage boot: '$boot': unknown target '$target' (none, xakernel, trixie, pvh, dracut, stock)" ;;
+        arm64)
+            img=$XA_OUT/image-arm64 kdir=$img kver_var=KVER
+            qemu+=(-a arm64)
+            [ "$kind" = native ] || args+=(xa.dom0-type=HVM)
+            ;;
+        *) xa_die "stage boot: '$boot': unknown target '$target' (none, xakernel, trixie, pvh, dracut, stock, arm64)" ;;
     esac
     # The Debian 12 image's boots (their long phases: storm, PVH guest, faults, driver
     # domain) get 1200 s, their checks 1080 s (stage image's drop-in); the others 600 s.
@@ -277,8 +287,7 @@ boot_once() {
         xa_check "$stage" "powered off within the boot's deadline" pass "${t_exit:-?} s of $deadline s"
     fi
     local panic
-    panic=$(grep -a -m1 -E 'Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|BUG: unable|Oops:' \
-        "$console" 2>/dev/null | tr -d '\r' || true)
+    panic=$(xa_panic_line "$console")
     if [ -n "$panic" ]; then
         xa_check "$stage" "no panic or oops on the console" fail "$panic"
     else
@@ -350,12 +359,14 @@ boot_once() {
     fi
 }
 
-command -v qemu-system-x86_64 >/dev/null ||
-    { xa_check boot-xen "qemu-system-x86_64 present" fail "ci/deps/boot.txt"; exit 1; }
-# Every name first: a typo must not cost the boots before it.
+# Every name first: a typo or a missing emulator must not cost the boots before it.
 for boot in "$@"; do
-    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie|dracut))?$|^dom0-pvh$|^deny(stale)?$|^speed(-stock)?$ ]] ||
-        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie, dracut; dom0-pvh; deny, denystale; speed, speed-stock)" >&2; exit 2; }
+    emulator=qemu-system-x86_64 deps=ci/deps/boot.txt
+    [[ $boot != *-arm64 ]] || emulator=qemu-system-aarch64 deps=ci/deps/arm64.txt
+    command -v "$emulator" >/dev/null ||
+        { xa_check "$(stage_of "$boot")" "$emulator present" fail "$deps"; exit 1; }
+    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie|dracut))?$|^(dom0|native)-arm64$|^dom0-pvh$|^deny(stale)?$|^speed(-stock)?$ ]] ||
+        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie, dracut; dom0-pvh; dom0-arm64, native-arm64; deny, denystale; speed, speed-stock)" >&2; exit 2; }
 done
 mkdir -p "$dir"
 rm -rf "$dir/stages-run" "$dir/attempt-1"

@@ -10,9 +10,14 @@
 #             (xen-autoload-dracut), as an admin who prefers dracut has it: the initramfs
 #             made by dracut when apt installs the packages. $XA_OUT/image-dracut, checks
 #             "image-dracut"
+#   arm64     Debian 12 for arm64 (Xen 4.17, kernel 6.1; xen-system-arm64,
+#             linux-image-arm64), our arm64 packages from the repository stage arm64
+#             publishes ($XA_OUT/arm64/repo); made under qemu-user (binfmt_misc), by stage
+#             arm64, not in the default list. $XA_OUT/image-arm64, checks "image-arm64"
 # Each image directory holds:
 #   root.img            ext4 image of the root (booted by stage boot under Xen and natively)
-#   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF), Debian's kernel, initramfs
+#   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF; on arm64 Xen's Image),
+#                       Debian's kernel, initramfs
 #   xa-kernel/vmlinuz xa-kernel/initrd.img   our kernel and its initramfs (bookworm)
 #   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
 #   deny/               bookworm: the same system with drop-ins denying xen-netback and
@@ -25,7 +30,7 @@
 #                       Debian's own Xen host, which bench/boot-speed.sh boots beside ours
 #   mmdebstrap.log      the full mmdebstrap output
 #
-# Usage: ci/stage-image.sh [bookworm|trixie|bookworm-dracut...]   (default: all, side by side;
+# Usage: ci/stage-image.sh [bookworm|trixie|bookworm-dracut|arm64...]   (default: the first three, side by side;
 # each target runs even when another failed, the stage fails if any did)
 # Environment: XA_APT_REPO=DIR takes our repository from DIR instead of out/repo/apt.
 # XA_IMAGE_STOCK=1 also makes bookworm's stock variant (stock/ above).
@@ -53,7 +58,8 @@ fi
 
 target=$1
 our_kernel=linux-image-xen-autoload
-initramfs="initramfs-tools"
+initramfs="initramfs-tools" arch=amd64
+repo=${XA_APT_REPO:-$XA_OUT/repo/apt}   # stage packages publishes it there
 case $target in
     bookworm) suite=bookworm stage=image img=$XA_OUT/image xen_utils=xen-utils-4.17 with_our_kernel=1 ;;
     trixie) suite=trixie stage=image-trixie img=$XA_OUT/image-trixie xen_utils=xen-utils-4.20 with_our_kernel=0 ;;
@@ -61,19 +67,22 @@ case $target in
         suite=bookworm stage=image-dracut img=$XA_OUT/image-dracut xen_utils=xen-utils-4.17
         with_our_kernel=0 initramfs=dracut
         ;;
-    *) echo "stage-image: unknown target '$target' (bookworm, trixie, bookworm-dracut)" >&2; exit 2 ;;
+    arm64)
+        suite=bookworm stage=image-arm64 img=$XA_OUT/image-arm64 xen_utils=xen-utils-4.17
+        with_our_kernel=0 arch=arm64 repo=${XA_APT_REPO:-$XA_OUT/arm64/repo}
+        ;;
+    *) echo "stage-image: unknown target '$target' (bookworm, trixie, bookworm-dracut, arm64)" >&2; exit 2 ;;
 esac
-repo=${XA_APT_REPO:-$XA_OUT/repo/apt}   # stage packages publishes it there
 key_name=xen-autoload-archive.gpg
 # One cache per target: each keeps only what its image uses (step 2).
 deb_cache=$XA_CACHE/debs/$target
 status=0
 
 # What a Xen host needs from Debian, plus what the checks and measurements use. Our own
-# packages (xen-host pulls xen-system-amd64, linux-image-amd64 and xen-autoload) come on top.
+# packages (xen-host pulls xen-system-ARCH, linux-image-ARCH and xen-autoload) come on top.
 base_packages=(
     systemd systemd-sysv udev kmod "$initramfs" zstd iproute2 procps
-    linux-image-amd64 xen-system-amd64 "$xen_utils" xenstore-utils
+    "linux-image-$arch" "xen-system-$arch" "$xen_utils" xenstore-utils
     bridge-utils busybox-static strace virt-what jq
 )
 our_packages=(xen-host xen-autoload)
@@ -165,14 +174,25 @@ include=$(IFS=,; echo "${packages[*]}")
 mkdir_hook='mkdir -p "$1/var/cache/apt/archives"'
 # shellcheck disable=SC2016
 customize_hook='"$XA_TOP/ci/boot/customize-image.sh" "$1"'
+# arm64: the initramfs holds the modules its boot needs (MODULES=list: the virtio disk and
+# ext4; our hook adds the policy's), set before the kernel is installed. Debian's default,
+# MODULES=most, runs modprobe and realpath for each of thousands of modules, and every one
+# of those processes is emulated here: mkinitramfs took over 8 minutes under qemu-user.
+extra_hooks=()
+if [ "$arch" = arm64 ]; then
+    # shellcheck disable=SC2016 # $1 (the chroot) is for the hook's own shell
+    extra_hooks=(--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d" &&
+        echo MODULES=list >"$1/etc/initramfs-tools/conf.d/xa-ci-modules.conf" &&
+        printf "%s\n" virtio_pci virtio_mmio virtio_blk ext4 >"$1/usr/share/initramfs-tools/modules.d/xa-ci"')
+fi
 xa_debs_begin "$deb_cache"
 rc=0
 printf '%s\n' "$sources" | nice -n 10 mmdebstrap --mode=root --variant=minbase --format=directory \
-    --include="$include" \
+    --architectures="$arch" --include="$include" \
     --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
     --setup-hook="$mkdir_hook" \
     --setup-hook="sync-in $XA_DEBS_IN /var/cache/apt/archives/" \
-    --skip=essential/unlink \
+    --skip=essential/unlink "${extra_hooks[@]}" \
     --customize-hook="sync-out /var/cache/apt/archives $XA_DEBS_OUT" \
     --customize-hook="$customize_hook" \
     "$suite" "$img/rootfs" - "${mirror_extra[@]}" >"$img/mmdebstrap.log" 2>&1 || rc=$?
@@ -236,21 +256,25 @@ done
 
 # 4. Boot files for QEMU: the hypervisor (QEMU's multiboot loader wants the ELF, not .gz),
 # Debian's kernel and its own initramfs generated in the chroot. Debian's kernel is the one
-# linux-image-amd64 depends on (not "the newest in /lib/modules": ours may sort higher).
-kver=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+# linux-image-ARCH depends on (not "the newest in /lib/modules": ours may sort higher). On
+# arm64 Xen is an Image QEMU loads as it is (/boot/xen-4.17-arm64, not its .efi or .config).
+kver=$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Depends}' "linux-image-$arch" 2>/dev/null |
     sed -n 's/^linux-image-\([^ ,|]*\).*/\1/p')
-xen_gz=$(find "$root/boot" -maxdepth 1 -name 'xen-*-amd64.gz' | sort -V | tail -n 1)
-if [ -z "$kver" ] || [ -z "$xen_gz" ] || [ ! -f "$root/boot/vmlinuz-$kver" ] ||
+xen_file=$(find "$root/boot" -maxdepth 1 \( -name 'xen-*-amd64.gz' -o -name 'xen-*-arm64' \) | sort -V | tail -n 1)
+if [ -z "$kver" ] || [ -z "$xen_file" ] || [ ! -f "$root/boot/vmlinuz-$kver" ] ||
     [ ! -f "$root/boot/initrd.img-$kver" ]; then
     xa_check "$stage" "kernel, initramfs and hypervisor in /boot" fail \
-        "kver '$kver' (Depends of linux-image-amd64), xen '$xen_gz'"
+        "kver '$kver' (Depends of linux-image-$arch), xen '$xen_file'"
     exit 1
 fi
-zcat "$xen_gz" >"$img/xen"
+case $xen_file in
+    *.gz) zcat "$xen_file" >"$img/xen" ;;
+    *) cp "$xen_file" "$img/xen" ;;
+esac
 cp "$root/boot/vmlinuz-$kver" "$img/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$img/initrd.img"
-xen_version=$(basename "$xen_gz" .gz)
-printf 'SUITE=%s\nKVER=%s\nXEN=%s\n' "$suite" "$kver" "$xen_version" >"$img/boot.env"
+xen_version=$(basename "$xen_file" .gz)
+printf 'SUITE=%s\nARCH=%s\nKVER=%s\nXEN=%s\n' "$suite" "$arch" "$kver" "$xen_version" >"$img/boot.env"
 xa_check "$stage" "kernel, initramfs and hypervisor in /boot" pass "$kver, $xen_version"
 kernels=("$kver")
 

@@ -26,8 +26,12 @@ install -D -m 0644 "$here/expected-checks.txt" "$root/usr/local/lib/xa-check/exp
 install -D -m 0644 "$here/xa-check.service" "$root/etc/systemd/system/xa-check.service"
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 ln -sf ../xa-check.service "$root/etc/systemd/system/multi-user.target.wants/xa-check.service"
+# On Arm there is one guest type (xl's default: no "type" line; "pv" is refused there).
+arch=$(head -n 1 "$root/var/lib/dpkg/arch" 2>/dev/null)
+[ -n "$arch" ] || arch=$(dpkg --print-architecture)
 for k in "${kvers[@]}"; do
-    sed -e "s/@KVER@/$k/g" -e "s|@LIB@|/var/lib/xa-check|g" "$here/xa-guest.cfg" >"$root/etc/xen/xa-guest-$k.cfg"
+    sed -e "s/@KVER@/$k/g" -e "s|@LIB@|/var/lib/xa-check|g" "$here/xa-guest.cfg" |
+        if [ "$arch" = arm64 ]; then sed '/^type = /d'; else cat; fi >"$root/etc/xen/xa-guest-$k.cfg"
 done
 
 # No login prompts: nobody logs in, and a getty on the serial console would put "login:"

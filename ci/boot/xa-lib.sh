@@ -216,19 +216,19 @@ run_guest() {
 
     t0=$(now_us)
     if [ ! -f "$cfg" ]; then
-        check "${p}PV guest created (xl create)" fail "$cfg: missing (stage image or stage admin writes it)"
+        check "${p}guest created (xl create)" fail "$cfg: missing (stage image or stage admin writes it)"
         return
     fi
     # A vif served by a driver domain is created paused (-p), and runs once that domain's
     # hotplug script has attached the vif (run_when_hotplugged).
     if ! timeout 180 xl create ${vif_dom:+-p} "$cfg" >"$out/${f}xl-create.txt" 2>&1; then
-        check "${p}PV guest created (xl create)" fail "$(tail -n 3 "$out/${f}xl-create.txt" | tr '\n' ' ')"
+        check "${p}guest created (xl create)" fail "$(tail -n 3 "$out/${f}xl-create.txt" | tr '\n' ' ')"
         timeout 60 xl destroy xa-guest >/dev/null 2>&1
         return
     fi
     metric "${f}guest-create-ms" $((($(now_us) - t0) / 1000)) ms
     domid=$(timeout 30 xl domid xa-guest 2>/dev/null)
-    check "${p}PV guest created (xl create)" pass "domid $domid"
+    check "${p}guest created (xl create)" pass "domid $domid"
     [ -z "$vif_dom" ] || run_when_hotplugged "$p" "$f" "$domid" "$vif_backend_id"
     local console_pid
     console_pid=$(console_log xa-guest "$out/${f}guest-console.txt" 300)
@@ -382,11 +382,11 @@ dom0_checks() {
     xen-autoload detect --json >"$out/detect.json" 2>"$out/detect.err"
     local rc=$? det
     det=$(jq -r '"\(.hypervisor) \(.role) \(.guest_type)"' "$out/detect.json" 2>/dev/null)
-    # PV, unless the host booted Xen with dom0=pvh and says so (stage boot's xa.dom0-type=).
+    # PV, unless the boot says otherwise (xa.dom0-type=: PVH under dom0=pvh, HVM on Arm).
     local want
     want=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^xa\.dom0-type=//p' | head -n 1)
     want=${want:-PV}
-    pass_if "xen-autoload detect says xen dom0 of the boot's type (PV; PVH under dom0=pvh)" \
+    pass_if "xen-autoload detect says xen dom0 of the boot's type (x86: PV, PVH under dom0=pvh; Arm: HVM)" \
         "exit $rc: ${det:-unparsable} (want xen dom0 $want)" [ "$rc:$det" = "0:xen dom0 $want" ]
 
     local st

@@ -18,9 +18,11 @@ trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/fake-boot" <<'EOF'
 #!/bin/bash
 set -euo pipefail
-while getopts k:c:C:Id:x: opt; do :; done
+args="$*"
+while getopts a:k:c:C:Id:x: opt; do :; done
 shift $((OPTIND - 1))
 dir=$3 name=$4 mode=${5#xa.mode=}
+echo "$args" >"$FAKE_STATE/$name.args"
 calls=$FAKE_STATE/$name.calls
 echo x >>"$calls"
 # FAKE_SLOTS: log start and end, and hold (FAKE_HOLD seconds at most, default 5) until that
@@ -37,6 +39,12 @@ mkdir -p "$dir/$name"
 echo "exit=1.0" >"$dir/$name.timing"
 echo "Linux fake $FAKE_KVER #1 SMP x86_64" >"$dir/$name/uname.txt"
 : >"$dir/$name.console.log"
+# A dom0's initramfs loads the backends (stage boot's loaded_by_us reads this on the console).
+[ "$mode" != dom0 ] || printf 'xen-autoload: %s: loaded\n' xen-netback xen-blkback >"$dir/$name.console.log"
+# Xen on Arm's boot warning on QEMU's virt machine (a warning, not a death), and with
+# FAKE_PANIC=1 Xen's panic banner.
+[[ $name != *-arm64 ]] || printf '(XEN) **** No support for ARM_SMCCC_ARCH_WORKAROUND_1. ****\r\n' >>"$dir/$name.console.log"
+[ -z "${FAKE_PANIC:-}" ] || printf '(XEN) ****************************************\r\n(XEN) Panic on CPU 0:\r\n' >>"$dir/$name.console.log"
 first=1
 while IFS= read -r check; do
     result=pass
@@ -50,8 +58,10 @@ done < <(sed -n "s/^$mode: //p" "$FAKE_CHECKS")
 EOF
 chmod +x "$tmp/fake-boot"
 mkdir -p "$tmp/bin"
-printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/qemu-system-x86_64"
-chmod +x "$tmp/bin/qemu-system-x86_64"
+for q in qemu-system-x86_64 qemu-system-aarch64; do
+    printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/$q"
+    chmod +x "$tmp/bin/$q"
+done
 
 # run CASE FAILS [BOOT...]: stage boot (then report.sh) on a fresh XA_OUT; their exit
 # statuses in $tmp/CASE/rc and report-rc.
@@ -59,13 +69,16 @@ run() {
     local case=$1 n=$2 out
     shift 2
     out=$tmp/$case
-    mkdir -p "$out/state" "$out/out/image/xa-kernel"
+    mkdir -p "$out/state" "$out/out/image/xa-kernel" "$out/out/image-arm64"
     for f in root.img xen vmlinuz initrd.img xa-kernel/vmlinuz xa-kernel/initrd.img; do
         : >"$out/out/image/$f"
+        [[ $f == xa-kernel/* ]] || : >"$out/out/image-arm64/$f"
     done
     printf 'KVER=6.1.0-fake\nXA_KVER=6.1.0-fake\n' >"$out/out/image/boot.env"
+    printf 'KVER=6.1.0-fake\n' >"$out/out/image-arm64/boot.env"
     local rc=0
     PATH=$tmp/bin:$PATH XA_OUT=$out/out XA_CACHE=$out/cache XA_QEMU_BOOT=$tmp/fake-boot XA_BOOT_RETRY=${XA_BOOT_RETRY:-1} \
+        XA_BOOT_DIR=${XA_BOOT_DIR:-} FAKE_PANIC=${FAKE_PANIC:-} \
         FAKE_STATE=$out/state FAKE_FAILS=$n FAKE_FAILING=${FAKE_FAILING:-} FAKE_SLOTS=${FAKE_SLOTS:-} FAKE_HOLD=${FAKE_HOLD:-5} FAKE_KVER=6.1.0-fake \
         FAKE_CHECKS=$top/ci/boot/expected-checks.txt \
         "$top/ci/stage-boot.sh" "$@" >"$out/stage.log" 2>&1 || rc=$?
@@ -126,6 +139,26 @@ check "two-CPU boot: ran alone ($(tr '\n' ',' <"$tmp/slots/state/slots.log"))" \
 FAKE_SLOTS=2 FAKE_HOLD=60 run pair 0 native native-xakernel
 check "one-CPU boots: two side by side ($(tr '\n' ',' <"$tmp/pair/state/slots.log"))" \
     grep -q "^start.*,start.*,end" <(tr '\n' ',' <"$tmp/pair/state/slots.log")
+
+# The arm64 boots (stage arm64): its image, qemu-boot.sh -a arm64, the dom0 told its type
+# (HVM on Arm), their files where XA_BOOT_DIR says.
+XA_BOOT_DIR=$tmp/arm64/out/arm64/boot-image run arm64 0 dom0-arm64 native-arm64
+check "arm64 boots: stage passes" is "$tmp/arm64/rc" 0
+check "arm64 dom0: -a arm64, image-arm64, xa.dom0-type=HVM ($(cat "$tmp/arm64/state/boot-xen-arm64.args"))" \
+    grep -qE -- "-a arm64 .*xen $tmp/arm64/out/image-arm64 .* xa.mode=dom0 xa.dom0-type=HVM\$" "$tmp/arm64/state/boot-xen-arm64.args"
+check "arm64 native: -a arm64, no dom0 type ($(cat "$tmp/arm64/state/boot-native-arm64.args"))" \
+    grep -qE -- "-a arm64 .*native $tmp/arm64/out/image-arm64 .* xa.mode=native\$" "$tmp/arm64/state/boot-native-arm64.args"
+panic_check() { # panic_check CASE STAGE: its "no panic or oops" check, result and detail
+    jq -r 'select(.name == "no panic or oops on the console") | .result + " " + .detail' \
+        "$tmp/$1/out/report/$2.checks"
+}
+check "arm64 dom0: Xen on Arm's firmware warning is not a panic" \
+    test "$(panic_check arm64 boot-xen-arm64)" = "pass "
+FAKE_PANIC=1 XA_BOOT_RETRY=0 run panic 0 native
+check "Xen's panic banner: the boot fails ($(panic_check panic boot-native))" \
+    test "$(panic_check panic boot-native)" = "fail (XEN) ****************************************"
+check "arm64 boots: their files in XA_BOOT_DIR" \
+    test -s "$tmp/arm64/out/arm64/boot-image/boot-xen-arm64/results.jsonl" -a ! -e "$tmp/arm64/out/boot"
 
 [ "$fails" -eq 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }
 echo "all stage boot retry checks passed"
