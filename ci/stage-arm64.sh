@@ -267,8 +267,8 @@ fi
 # the dom0's kernel and initramfs from QEMU's guest-loader device, as Xen's own CI boots
 # Arm), then the same kernel natively. The initramfs (ci/arm64/make-initramfs.sh) runs the
 # arm64 package's xen-autoload on the live system: detect, load, status, and captures the
-# system's fixture root (ci/arm64/init: "XA-..." lines on the console). No Debian root
-# with systemd and no guest yet: those need an arm64 image.
+# system's fixture root (ci/arm64/init: "XA-..." lines on the console): the package's
+# binary alone, without systemd or udev (step 7 boots the whole system).
 boot_dir=$work/boot
 rm -rf "$boot_dir"
 mkdir -p "$boot_dir/debs" "$boot_dir/x"
