@@ -361,12 +361,12 @@ boot_once() {
 
 # Every name first: a typo or a missing emulator must not cost the boots before it.
 for boot in "$@"; do
+    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie|dracut))?$|^(dom0|native)-arm64$|^dom0-pvh$|^deny(stale)?$|^speed(-stock)?$ ]] ||
+        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie, dracut; dom0-pvh; dom0-arm64, native-arm64; deny, denystale; speed, speed-stock)" >&2; exit 2; }
     emulator=qemu-system-x86_64 deps=ci/deps/boot.txt
     [[ $boot != *-arm64 ]] || emulator=qemu-system-aarch64 deps=ci/deps/arm64.txt
     command -v "$emulator" >/dev/null ||
         { xa_check "$(stage_of "$boot")" "$emulator present" fail "$deps"; exit 1; }
-    [[ $boot =~ ^(dom0|measure|native)(-(xakernel|trixie|dracut))?$|^(dom0|native)-arm64$|^dom0-pvh$|^deny(stale)?$|^speed(-stock)?$ ]] ||
-        { echo "stage-boot: unknown boot '$boot' (MODE[-TARGET]: dom0, measure, native; xakernel, trixie, dracut; dom0-pvh; dom0-arm64, native-arm64; deny, denystale; speed, speed-stock)" >&2; exit 2; }
 done
 mkdir -p "$dir"
 rm -rf "$dir/stages-run" "$dir/attempt-1"

@@ -27,8 +27,7 @@ install -D -m 0644 "$here/xa-check.service" "$root/etc/systemd/system/xa-check.s
 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
 ln -sf ../xa-check.service "$root/etc/systemd/system/multi-user.target.wants/xa-check.service"
 # On Arm there is one guest type (xl's default: no "type" line; "pv" is refused there).
-arch=$(head -n 1 "$root/var/lib/dpkg/arch" 2>/dev/null)
-[ -n "$arch" ] || arch=$(dpkg --print-architecture)
+arch=$(chroot "$root" dpkg --print-architecture)
 for k in "${kvers[@]}"; do
     sed -e "s/@KVER@/$k/g" -e "s|@LIB@|/var/lib/xa-check|g" "$here/xa-guest.cfg" |
         if [ "$arch" = arm64 ]; then sed '/^type = /d'; else cat; fi >"$root/etc/xen/xa-guest-$k.cfg"

@@ -100,11 +100,13 @@ common=(-machine "$machine" -accel tcg -smp "$cpus" -m 3072 -nodefaults -display
 # in glibc's malloc) within a minute, in 8 of 9 boots, also without AVX, FSGSBASE or PCID,
 # or with Xen's bootscrub=1; with qemu64,+svm (as Xen's own CI runs under TCG) it boots to
 # multi-user and serves backends (2026-12-06). The dom0 and the busybox guest never showed it.
+# Xen's own arguments, the console's aside (both architectures).
+xen_args="dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all${XA_XEN_ARGS:+ $XA_XEN_ARGS}"
 # On arm64 the console is the virt machine's PL011 (Xen's dtuart, then the dom0's hvc0), and
 # the disks are PCI virtio devices the dom0 drives itself (Xen gives it the host bridge).
 if [ "$arch" = arm64 ] && [ "$kind" = xen ]; then
     cmd=(qemu-system-aarch64 "${common[@]}" -cpu "$xen_cpu" -kernel "$img/xen"
-        -append "console=dtuart dtuart=/pl011@9000000 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all${XA_XEN_ARGS:+ $XA_XEN_ARGS}"
+        -append "console=dtuart dtuart=/pl011@9000000 $xen_args"
         -device "guest-loader,addr=0x49000000,kernel=$kdir/vmlinuz,bootargs=console=hvc0 earlycon=xen root=/dev/vda rw $*"
         -device "guest-loader,addr=0x50000000,initrd=$kdir/initrd.img")
 elif [ "$arch" = arm64 ]; then
@@ -113,7 +115,7 @@ elif [ "$arch" = arm64 ]; then
 elif [ "$kind" = xen ]; then
     # shellcheck disable=SC2054 # commas inside QEMU option values
     cmd=(qemu-system-x86_64 "${common[@]}" -cpu "$xen_cpu" -kernel "$img/xen"
-        -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all${XA_XEN_ARGS:+ $XA_XEN_ARGS}"
+        -append "console=com1 com1=115200,8n1 $xen_args"
         -initrd "$kdir/vmlinuz console=hvc0 earlyprintk=xen root=/dev/vda rw $*,$kdir/initrd.img")
 else
     cmd=(qemu-system-x86_64 "${common[@]}" -cpu max -kernel "$kdir/vmlinuz"
