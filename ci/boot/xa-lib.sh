@@ -360,6 +360,18 @@ our_errors() {
         grep -v '^-- ' || true
 }
 
+# check_no_warning: nothing at warning level from us this boot (the initramfs' lines, through
+# /dev/kmsg, and the unit's); errors are check_clean's.
+check_no_warning() {
+    local warns
+    warns=$(journalctl -b -p warning..warning -o short-monotonic --no-pager \
+        _SYSTEMD_UNIT=xen-autoload.service + SYSLOG_IDENTIFIER=xen-autoload 2>/dev/null |
+        grep -v '^-- ' || true)
+    local detail=none
+    [ -z "$warns" ] || detail=$(head -n 2 <<<"$warns" | cut -c1-200)
+    pass_if "no warning from xen-autoload in the journal" "$detail" [ -z "$warns" ]
+}
+
 failed_units() {
     systemctl list-units --state=failed --no-legend --plain 2>/dev/null |
         awk -v own="$own_unit" '$1 != own { print $1 }' | tr '\n' ' '

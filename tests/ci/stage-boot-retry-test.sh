@@ -54,7 +54,10 @@ while IFS= read -r check; do
     jq -cn --arg n "$check" --arg r "$result" '{kind:"check", name:$n, result:$r, detail:"fake"}' \
         >>"$dir/$name/results.jsonl"
     echo "XA-CHECK $result $check -- fake" >>"$dir/$name.console.log"
-done < <(sed -n "s/^$mode: //p" "$FAKE_CHECKS")
+done < <(sed -n "s/^$mode: //p" "$FAKE_CHECKS"
+    for p in $(grep -o 'xa[.]phase=[a-z]*' <<<"$args" | cut -d= -f2); do
+        sed -n "s/^$mode+$p: //p" "$FAKE_CHECKS"
+    done)
 EOF
 chmod +x "$tmp/fake-boot"
 mkdir -p "$tmp/bin"
@@ -144,8 +147,8 @@ check "one-CPU boots: two side by side ($(tr '\n' ',' <"$tmp/pair/state/slots.lo
 # (HVM on Arm), their files where XA_BOOT_DIR says.
 XA_BOOT_DIR=$tmp/arm64/out/arm64/boot-image run arm64 0 dom0-arm64 native-arm64
 check "arm64 boots: stage passes" is "$tmp/arm64/rc" 0
-check "arm64 dom0: -a arm64, image-arm64, xa.dom0-type=HVM ($(cat "$tmp/arm64/state/boot-xen-arm64.args"))" \
-    grep -qE -- "-a arm64 .*xen $tmp/arm64/out/image-arm64 .* xa.mode=dom0 xa.dom0-type=HVM\$" "$tmp/arm64/state/boot-xen-arm64.args"
+check "arm64 dom0: -a arm64, image-arm64, xa.dom0-type=HVM, xa.phase=arm ($(cat "$tmp/arm64/state/boot-xen-arm64.args"))" \
+    grep -qE -- "-a arm64 .*xen $tmp/arm64/out/image-arm64 .* xa.mode=dom0 xa.dom0-type=HVM xa.phase=arm\$" "$tmp/arm64/state/boot-xen-arm64.args"
 check "arm64 native: -a arm64, no dom0 type ($(cat "$tmp/arm64/state/boot-native-arm64.args"))" \
     grep -qE -- "-a arm64 .*native $tmp/arm64/out/image-arm64 .* xa.mode=native\$" "$tmp/arm64/state/boot-native-arm64.args"
 panic_check() { # panic_check CASE STAGE: its "no panic or oops" check, result and detail

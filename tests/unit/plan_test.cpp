@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fake_index.h"
+#include "module_arch.h"
 #include "report.h"
 
 namespace xa {
@@ -54,6 +55,30 @@ TEST(Plan, StatesActionsAndReasons) {
     EXPECT_FALSE(entry(p, "xen-other").failure);  // optional: a warning
     EXPECT_TRUE(entry(p, "xen-other").warn);
     EXPECT_TRUE(entry(p, "xen-pciback").optional);
+}
+
+// A module this architecture cannot build (module_arch.h): missing as an optional one is
+// information, not a warning, where its Kconfig rules it out (the shipped policy's
+// xen-acpi-processor in an arm64 dom0); on its own architecture, and when required, the
+// absence stays a warning and a failure. Run on the x86 build and, in stage arm64, on the
+// arm64 build under qemu-user: each asserts its own side.
+TEST(Plan, ModuleOfAnotherArchitecture) {
+    const auto ix = debian_like();  // no xen_acpi_processor in the tree
+    const bool x86 = build_arch_family() == "x86";
+    EXPECT_EQ(module_only_on("xen_acpi_processor"), std::optional<std::string_view>("x86"));
+    EXPECT_EQ(module_only_on("xen_netback"), std::nullopt);
+
+    Plan p = make_plan(Role::dom0, policy_of("optional dom0 xen-acpi-processor xen-other\n"), ix);
+    const PlanEntry& acpi = entry(p, "xen-acpi-processor");
+    EXPECT_EQ(acpi.state, ModuleState::missing);
+    EXPECT_FALSE(acpi.failure);
+    EXPECT_EQ(acpi.warn, x86);
+    EXPECT_EQ(acpi.reason.ends_with(" (built for x86 only)"), !x86) << acpi.reason;
+    EXPECT_TRUE(entry(p, "xen-other").warn);  // unknown to the table: a warning everywhere
+
+    p = make_plan(Role::dom0, policy_of("require dom0 xen-acpi-processor\n"), ix);
+    EXPECT_TRUE(entry(p, "xen-acpi-processor").failure);
+    EXPECT_TRUE(entry(p, "xen-acpi-processor").warn);
 }
 
 // A module the index knows why it is missing (its file gone, an unusable index): that cause

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "module_arch.h"
 #include "name_resolution.h"
 #include "sysfs_parse.h"
 
@@ -94,8 +95,12 @@ Plan make_plan(Role role, const Policy& policy, const ModuleIndex& index) {
         if (names.empty()) {
             e.state = ModuleState::missing;
             e.reason = missing_reason(index, e.name);
-            // A legacy name resolving to nothing is a warning; so is a missing optional one.
-            e.warn = true;
+            // A legacy name resolving to nothing is a warning; so is a missing optional one,
+            // unless this architecture cannot build it (module_arch.h).
+            const auto only = module_only_on(e.name);
+            const bool other_arch = only && *only != build_arch_family();
+            if (other_arch) e.reason += " (built for " + std::string(*only) + " only)";
+            e.warn = !(other_arch && e.optional);
             e.failure = !e.optional && !legacy;
             plan.modules.push_back(std::move(e));
             return;
