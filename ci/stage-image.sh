@@ -19,7 +19,8 @@
 #   xen vmlinuz initrd.img   hypervisor (gunzipped multiboot ELF; on arm64 Xen's Image),
 #                       Debian's kernel, initramfs
 #   xa-kernel/vmlinuz xa-kernel/initrd.img   our kernel and its initramfs (bookworm)
-#   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel) for stage boot
+#   boot.env            KVER=..., XEN=... (and XA_KVER=... for our kernel; HVM=1 with
+#                       XA_IMAGE_HVM=1) for stage boot
 #   deny/               bookworm: the same system with drop-ins denying xen-netback and
 #                       hiding every Ethernet controller (pciback-hide class=0x0200), and
 #                       its initramfs remade (update-initramfs -u): root.img, initrd.img
@@ -34,6 +35,10 @@
 # each target runs even when another failed, the stage fails if any did)
 # Environment: XA_APT_REPO=DIR takes our repository from DIR instead of out/repo/apt.
 # XA_IMAGE_STOCK=1 also makes bookworm's stock variant (stock/ above).
+# XA_IMAGE_HVM=1 also installs qemu-system-xen in bookworm's image (and its variants): the
+# device model of HVM guests (with seabios, ipxe-qemu, qemu-system-data; Xen's hvmloader
+# comes with xen-utils), for stage boot's XA_BOOT_HVM=1; not by default: it changes every
+# boot of the image, and its checks then get 1380 s instead of 1080 s (the drop-in below).
 # XA_IMAGE_ALLOW_STOCK=1 builds a stock image (no xen-autoload) when our
 # repository is missing, for developing the boot stage; the stage still FAILS then.
 set -euo pipefail
@@ -85,6 +90,7 @@ base_packages=(
     "linux-image-$arch" "xen-system-$arch" "$xen_utils" xenstore-utils
     bridge-utils busybox-static strace virt-what jq
 )
+[ "$target" != bookworm ] || [ "${XA_IMAGE_HVM:-0}" != 1 ] || base_packages+=(qemu-system-xen)
 our_packages=(xen-host xen-autoload)
 [ "$initramfs" != dracut ] || our_packages+=(xen-autoload-dracut)
 
@@ -254,6 +260,22 @@ for f in usr/sbin/xen-autoload lib/systemd/system/xen-autoload.service; do
     fi
 done
 
+# The device model and the firmware loader of HVM guests (XA_IMAGE_HVM=1): the package's
+# QEMU and Xen's hvmloader.
+if [ "$target" = bookworm ] && [ "${XA_IMAGE_HVM:-0}" = 1 ]; then
+    dm=$(dpkg-query --admindir="$root/var/lib/dpkg" -L qemu-system-xen 2>/dev/null |
+        grep -E '/(xen-)?qemu-system-i386$' | head -n 1)
+    hvmloader=$(find "$root"/usr/lib/xen-*/boot -name hvmloader -type f 2>/dev/null | head -n 1)
+    if [ -n "$dm" ] && [ -x "$root$dm" ] && [ -n "$hvmloader" ]; then
+        xa_check "$stage" "HVM guests: qemu-system-xen and hvmloader in the image" pass \
+            "$dm ($(installed_version qemu-system-xen)), ${hvmloader#"$root"}"
+    else
+        xa_check "$stage" "HVM guests: qemu-system-xen and hvmloader in the image" fail \
+            "device model '${dm:-none}', hvmloader '${hvmloader:-none}' (XA_IMAGE_HVM=1)"
+        status=1
+    fi
+fi
+
 # 4. Boot files for QEMU: the hypervisor (QEMU's multiboot loader wants the ELF, not .gz),
 # Debian's kernel and its own initramfs generated in the chroot. Debian's kernel is the one
 # linux-image-ARCH depends on (not "the newest in /lib/modules": ours may sort higher). On
@@ -275,6 +297,9 @@ cp "$root/boot/vmlinuz-$kver" "$img/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$img/initrd.img"
 xen_version=$(basename "$xen_file" .gz)
 printf 'SUITE=%s\nARCH=%s\nKVER=%s\nXEN=%s\n' "$suite" "$arch" "$kver" "$xen_version" >"$img/boot.env"
+# HVM=1: the image has the HVM guest's device model (XA_IMAGE_HVM=1): stage boot's
+# XA_BOOT_HVM=1 boots nothing without it.
+[ "$target" != bookworm ] || [ "${XA_IMAGE_HVM:-0}" != 1 ] || echo HVM=1 >>"$img/boot.env"
 xa_check "$stage" "kernel, initramfs and hypervisor in /boot" pass "$kver, $xen_version"
 kernels=("$kver")
 
@@ -335,10 +360,13 @@ done
 
 # The boots of this image and its deny variants run the long phases (the guest storm, the
 # PVH guest, the faults, the driver domain): their checks get 1080 s instead of 480 s
-# (stage boot's deadline for them is 1200 s).
+# (stage boot's deadline for them is 1200 s). With XA_IMAGE_HVM=1, 1380 s: the HVM
+# guest's wait is longer than the PVH guest's (xa-domains.sh; stage boot: 1500 s).
 if [ "$target" = bookworm ]; then
+    long=1080
+    [ "${XA_IMAGE_HVM:-0}" != 1 ] || long=1380
     mkdir -p "$root/etc/systemd/system/xa-check.service.d"
-    printf '%s\n' "[Service]" "TimeoutStartSec=1080" \
+    printf '%s\n' "[Service]" "TimeoutStartSec=$long" \
         >"$root/etc/systemd/system/xa-check.service.d/long-phases.conf"
 fi
 

@@ -15,10 +15,12 @@
 #   xa.phase=storm   (dom0) then 8 PV guests at once (xa-storm.sh)
 #   xa.phase=faults  (dom0) then SIGKILL and broken-tree faults (xa-faults.sh)
 #   xa.phase=pvh     (dom0) then a PVH guest booting a copy of this system (xa-domains.sh)
+#   xa.phase=hvm     (dom0) then an HVM guest with PV drivers booting a copy of this system,
+#                    QEMU (qemu-system-xen) as its device model here (xa-domains.sh)
 #   xa.phase=arm     (dom0) Xen on Arm: no warning from us either (check_no_warning)
 #   xa.mode=drvdom   the deny boot's driver domain (a PV guest booting a copy of this
 #                    system): its checks go to xenstore, then it serves the test guest's vif
-#   xa.mode=domu     the PVH guest of xa.phase=pvh: its checks go to xenstore
+#   xa.mode=domu     the PVH or HVM guest of xa.phase=pvh or hvm: its checks go to xenstore
 # Results: every check and metric is one JSON line in $out/results.jsonl and one marker line
 # on the console ("XA-CHECK pass|fail NAME -- DETAIL", "XA-METRIC NAME VALUE UNIT"); the whole
 # $out directory (results, journal, lsmod snapshots...) is written as a tar archive to the
@@ -33,7 +35,7 @@ result_disk=/dev/vdb
 mkdir -p "$out"
 : >"$out/results.jsonl"
 mode=$(sed -n 's/.*\bxa\.mode=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
-# Extra phases (a dom0 boot's storm, pvh or faults): xa.phase=NAME, once per phase.
+# Extra phases (a dom0 boot's storm, pvh, hvm or faults): xa.phase=NAME, once per phase.
 phases=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^xa\.phase=//p' | tr ',\n' '  ')
 lib=/var/lib/xa-check
 own_unit=xa-check.service
@@ -160,6 +162,10 @@ check_dom0() {
     fi
     if has_phase pvh; then
         domu_guest pvh
+        save_results
+    fi
+    if has_phase hvm; then
+        domu_guest hvm
         save_results
     fi
     # On Arm every module the shipped policy names is loaded or cannot exist there

@@ -7,9 +7,11 @@
 # domain's own); the dom0 re-records them under the domain's prefix.
 #   driver_domain  the deny boot's driver domain (xa.mode=drvdom): PV, "driver-domain yes",
 #                  then it serves the test guest's vif while the dom0 denies xen-netback
-#   domu_guest     a plain guest of another kind (xa.mode=domu, xa.domu=pvh): phase pvh of
-#                  the dom0 boot with our kernel: detect, the unit, nothing loaded, its
-#                  root through blkfront and its vif through netfront
+#   domu_guest     a plain guest of another kind (xa.mode=domu, xa.domu=pvh|hvm): phase pvh
+#                  of the dom0 boot with our kernel, phase hvm (an HVM guest with PV
+#                  drivers, QEMU as its device model in this dom0) of the one with Debian's:
+#                  detect, the unit, nothing loaded, its root through blkfront and its vif
+#                  through netfront
 # Sourced by xa-check; uses check/metric/pass_if/verdict/xs_read/now_us/console_log/
 # shutdown_check/save_results/unit_state/unit_has/unit_journal/check_clean/cmdline_arg/
 # run_guest/guest_setup/not_loaded/prefix_stem/read_device_states/check_connected and $out
@@ -18,14 +20,15 @@
 
 copy_disk=/dev/vdc
 
-# copy_start NAME CFG PREFIX WHAT WAIT: xl create CFG (domain NAME), check "PREFIXstarted
-# (WHAT)", keep its console ($out/F-console.txt, F from PREFIX; also on this console behind
-# "[NAME] "), then wait for its report (WAIT seconds at most, less if the domain is gone)
-# and re-record its checks. Sets copy_domid and copy_console_pid; fails when the domain did
-# not start. The waits end well before xa-check's 1080 s, so that the console is kept
-# whatever happens.
+# copy_start NAME CFG PREFIX WHAT WAIT [CONSOLE]: xl create CFG (domain NAME), check
+# "PREFIXstarted (WHAT)", keep its console ($out/F-console.txt, F from PREFIX; also on this
+# console behind "[NAME] "; CONSOLE: console_log's TYPE, pv for an HVM guest's hvc0) for
+# 600 s, or WAIT + 60 when longer, then wait for its report (WAIT seconds at most, less if
+# the domain is gone) and re-record its checks. Sets copy_domid and copy_console_pid; fails
+# when the domain did not start. The waits end well before xa-check's 1080 s (1380 s in an
+# image made for the HVM guest), so that the console is kept whatever happens.
 copy_start() {
-    local name=$1 cfg=$2 p=$3 what=$4 wait=$5 f n='' i rec t0 deadline
+    local name=$1 cfg=$2 p=$3 what=$4 wait=$5 console=${6:-} f n='' i rec t0 deadline keep=600
     f=$(prefix_stem "$p")
     copy_domid='' copy_console_pid=''
     t0=$(now_us)
@@ -36,7 +39,8 @@ copy_start() {
     fi
     copy_domid=$(timeout 30 xl domid "$name" 2>/dev/null)
     check "${p}started ($what)" pass "domid $copy_domid"
-    copy_console_pid=$(console_log "$name" "$out/$f-console.txt" 600 "[$name] ")
+    [ "$wait" -le 540 ] || keep=$((wait + 60))
+    copy_console_pid=$(console_log "$name" "$out/$f-console.txt" "$keep" "[$name] " "$console")
     deadline=$((SECONDS + wait))
     while [ $SECONDS -lt $deadline ]; do
         n=$(xs_read "/local/domain/$copy_domid/data/xa-check/done") && [ -n "$n" ] && break
@@ -180,12 +184,18 @@ check_driver_domain_guest() {
     report_through_xenstore
 }
 
-# A plain guest of kind KIND (pvh) booting this system: what a user of such a guest meets.
-# The dom0 gives it, on its command line, what it must find: its kind, this Xen's version
-# (xl info: another source than the guest's detection) and the address of this dom0 on the
-# bridge its vif is attached to. Its marker (its boot id, written to its root through xvda)
-# must then be on the disk this dom0 served. Memory: 512 MB, with the dom0's 1 GB in the
-# boot's 3 GB.
+# A plain guest of kind KIND (pvh, hvm) booting this system: what a user of such a guest
+# meets. The dom0 gives it, on its command line, what it must find: its kind, this Xen's
+# version (xl info: another source than the guest's detection) and the address of this dom0
+# on the bridge its vif is attached to. Its marker (its boot id, written to its root through
+# xvda) must then be on the disk this dom0 served. Memory: 512 MB, with the dom0's 1 GB in
+# the boot's 3 GB (the HVM guest's QEMU runs in the dom0's 1 GB).
+# hvm: an HVM guest with PV drivers, as such guests run: QEMU (qemu-system-xen, the image's
+# XA_IMAGE_HVM=1) as its device model in this dom0, hvmloader and SeaBIOS, the kernel and
+# initramfs loaded by QEMU (direct kernel boot); Xen's platform PCI device lets its kernel
+# unplug the emulated IDE disk that mirrors xvda, so that its root is xen-blkfront's xvda;
+# its vif is PV only (type=vif: no emulated NIC); no display (vga none, no VNC or SDL),
+# no emulated serial port: its console is the PV console (hvc0), read with xl console -t pv.
 domu_net=10.88.0
 # What detect's JSON must agree on, live and from the captured fixture root.
 detect_fields='"\(.hypervisor) \(.role) \(.guest_type) \(.xen_version)"'
@@ -210,15 +220,25 @@ domu_guest() {
     ver=$(timeout 30 xl info 2>/dev/null | sed -n 's/^xen_version *: *//p')
     guest_setup >/dev/null
     ip addr add "$domu_net.1/24" dev xenbr0 2>/dev/null
+    local vif_type='' wait=540 console=''
     printf '%s\n' "name = \"$name\"" "type = \"$kind\"" "kernel = \"/boot/vmlinuz-$(uname -r)\"" \
         "ramdisk = \"/boot/initrd.img-$(uname -r)\"" \
         "extra = \"console=hvc0 root=/dev/xvda rw xa.mode=domu xa.domu=$kind xa.xen-version=$ver xa.dom0-ip=$domu_net.1\"" \
-        'memory = 512' 'vcpus = 1' "vif = [ \"bridge=xenbr0,mac=00:16:3e:58:41:11\" ]" \
+        'memory = 512' 'vcpus = 1' >"$cfg"
+    if [ "$kind" = hvm ]; then
+        printf '%s\n' 'device_model_version = "qemu-xen"' 'xen_platform_pci = 1' 'vga = "none"' \
+            'vnc = 0' 'sdl = 0' >>"$cfg"
+        vif_type=,type=vif console=pv
+        # A guest also running its firmware and a device model in this dom0, under the
+        # same emulation as the PVH guest (reported 274-561 s after xl create): more time.
+        wait=780
+    fi
+    printf '%s\n' "vif = [ \"bridge=xenbr0,mac=00:16:3e:58:41:11$vif_type\" ]" \
         "disk = [ \"format=raw,vdev=xvda,access=rw,target=$copy_disk\" ]" \
-        'on_poweroff = "destroy"' 'on_reboot = "destroy"' 'on_crash = "destroy"' >"$cfg"
+        'on_poweroff = "destroy"' 'on_reboot = "destroy"' 'on_crash = "destroy"' >>"$cfg"
     # A PVH guest under TCG is slower than a PV one (nested paging emulated): its systemd
     # started 188 s after xl create with a package build beside (2026-12-06).
-    copy_start "$name" "$cfg" "$p" "xl create, type $kind" 540 || return
+    copy_start "$name" "$cfg" "$p" "xl create, type $kind" "$wait" "$console" || return
     read_device_states "$copy_domid"
     check_connected "$p"
     marker=$(xs_read "/local/domain/$copy_domid/data/xa-check/marker")
@@ -241,8 +261,9 @@ domu_guest() {
         "live: ${said:-nothing}; from $out/fixtures/$kind-domu: $(head -c 200 <<<"$got")"
 }
 
-# xa.mode=domu: this system as the plain guest of domu_guest (xa.domu= its kind). Nothing
-# of ours may load here: no backend, no control module (a guest is not a driver domain).
+# xa.mode=domu: this system as the plain guest of domu_guest (xa.domu= its kind: pvh, hvm).
+# Nothing of ours may load here: no backend, no control module (a guest is not a driver
+# domain).
 check_domu_guest() {
     local kind want ver dom0_ip p rc det st loaded mods src marker nic d
     kind=$(cmdline_arg xa.domu)

@@ -154,21 +154,24 @@ shutdown_check() {
     fi
 }
 
-# console_log NAME FILE SECONDS [PREFIX]: copy domain NAME's console to FILE, in the
+# console_log NAME FILE SECONDS [PREFIX [TYPE]]: copy domain NAME's console to FILE, in the
 # background, for at most SECONDS; prints the reader's pid (kill it when done). Its stdin is
 # a FIFO opened read-write, which never reads end-of-file: xl console ends at end-of-file on
 # its stdin, so with </dev/null it copied only what xenconsoled had buffered when it
 # started. With PREFIX, every line also goes to this domain's console with PREFIX in front
 # (the serial log then shows that domain's boot even when this script never returns), its
 # markers in lower case (xa-check ...): the host reads only this domain's XA- markers.
+# TYPE: xl console's -t (pv: an HVM guest's hvc0, where xl's default for HVM is the
+# emulated serial port); without it xl's default, the PV console of PV and PVH domains.
 console_log() {
-    local fifo=$lib/console-stdin
+    local fifo=$lib/console-stdin t=()
     [ -p "$fifo" ] || mkfifo "$fifo"
+    [ -z "${5:-}" ] || t=(-t "$5")
     if [ -n "${4:-}" ]; then
-        timeout "$3" xl console "$1" <>"$fifo" 2>&1 |
+        timeout "$3" xl console "${t[@]}" "$1" <>"$fifo" 2>&1 |
             tee "$2" | sed -u -e 's/XA-\([A-Z]\)/xa-\1/g' -e "s/^/$4/" >/dev/console 2>&1 &
     else
-        timeout "$3" xl console "$1" <>"$fifo" >"$2" 2>&1 &
+        timeout "$3" xl console "${t[@]}" "$1" <>"$fifo" >"$2" 2>&1 &
     fi
     echo $!
 }

@@ -23,6 +23,7 @@ while getopts a:k:c:C:Id:x: opt; do :; done
 shift $((OPTIND - 1))
 dir=$3 name=$4 mode=${5#xa.mode=}
 echo "$args" >"$FAKE_STATE/$name.args"
+echo "${XA_BOOT_DEADLINE:-}" >"$FAKE_STATE/$name.deadline"
 calls=$FAKE_STATE/$name.calls
 echo x >>"$calls"
 # FAKE_SLOTS: log start and end, and hold (FAKE_HOLD seconds at most, default 5) until that
@@ -78,10 +79,11 @@ run() {
         [[ $f == xa-kernel/* ]] || : >"$out/out/image-arm64/$f"
     done
     printf 'KVER=6.1.0-fake\nXA_KVER=6.1.0-fake\n' >"$out/out/image/boot.env"
+    [ "${HVM_IMAGE:-0}" != 1 ] || echo HVM=1 >>"$out/out/image/boot.env"
     printf 'KVER=6.1.0-fake\n' >"$out/out/image-arm64/boot.env"
     local rc=0
     PATH=$tmp/bin:$PATH XA_OUT=$out/out XA_CACHE=$out/cache XA_QEMU_BOOT=$tmp/fake-boot XA_BOOT_RETRY=${XA_BOOT_RETRY:-1} \
-        XA_BOOT_DIR=${XA_BOOT_DIR:-} FAKE_PANIC=${FAKE_PANIC:-} \
+        XA_BOOT_DIR=${XA_BOOT_DIR:-} XA_BOOT_HVM=${XA_BOOT_HVM:-0} FAKE_PANIC=${FAKE_PANIC:-} \
         FAKE_STATE=$out/state FAKE_FAILS=$n FAKE_FAILING=${FAKE_FAILING:-} FAKE_SLOTS=${FAKE_SLOTS:-} FAKE_HOLD=${FAKE_HOLD:-5} FAKE_KVER=6.1.0-fake \
         FAKE_CHECKS=$top/ci/boot/expected-checks.txt \
         "$top/ci/stage-boot.sh" "$@" >"$out/stage.log" 2>&1 || rc=$?
@@ -162,6 +164,29 @@ check "Xen's panic banner: the boot fails ($(panic_check panic boot-native))" \
     test "$(panic_check panic boot-native)" = "fail (XEN) ****************************************"
 check "arm64 boots: their files in XA_BOOT_DIR" \
     test -s "$tmp/arm64/out/arm64/boot-image/boot-xen-arm64/results.jsonl" -a ! -e "$tmp/arm64/out/boot"
+
+# XA_BOOT_HVM=1: boot-xen also runs the HVM guest (xa.phase=hvm) on the CPU model with
+# nested paging and the copy disk, with the longer deadline, and every dom0+hvm check is
+# expected; an image made without XA_IMAGE_HVM=1 (no HVM=1 in boot.env) is not booted.
+HVM_IMAGE=1 XA_BOOT_HVM=1 run hvm 0 dom0
+check "XA_BOOT_HVM=1: stage passes" is "$tmp/hvm/rc" 0
+check "XA_BOOT_HVM=1: -C qemu64,+svm,+npt, -x the image's root.img, xa.phase=hvm ($(cat "$tmp/hvm/state/boot-xen.args"))" \
+    grep -qE -- "-C qemu64,\+svm,\+npt -x $tmp/hvm/out/image/root.img xen .* xa.mode=dom0 xa.phase=hvm\$" "$tmp/hvm/state/boot-xen.args"
+check "XA_BOOT_HVM=1: deadline 1500 s" is "$tmp/hvm/state/boot-xen.deadline" 1500
+check "XA_BOOT_HVM=1: the dom0 and dom0+hvm checks expected" \
+    grep -q "\"every expected check reported\",\"result\":\"pass\",\"detail\":\"$(grep -cE '^dom0(\+hvm)?: ' \
+        "$top/ci/boot/expected-checks.txt") checks\"" "$tmp/hvm/out/report/boot-xen.checks"
+check "XA_BOOT_HVM=1: $(grep -c '^dom0+hvm: ' "$top/ci/boot/expected-checks.txt") hvm guest checks reported" \
+    test "$(grep -c '"hvm guest: ' "$tmp/hvm/out/report/boot-xen.checks")" -eq "$(grep -c '^dom0+hvm: ' "$top/ci/boot/expected-checks.txt")"
+XA_BOOT_HVM=1 XA_BOOT_RETRY=0 run nohvm 0 dom0
+check "XA_BOOT_HVM=1 on an image without HVM=1: stage fails" is "$tmp/nohvm/rc" 1
+check "XA_BOOT_HVM=1 on an image without HVM=1: not booted" test ! -e "$tmp/nohvm/state/boot-xen.calls"
+check "XA_BOOT_HVM=1 on an image without HVM=1: says why" \
+    grep -q 'XA_IMAGE_HVM=1' "$tmp/nohvm/out/report/boot-xen.checks"
+HVM_IMAGE=1 run plain 0 dom0
+check "without XA_BOOT_HVM: no hvm phase, no copy disk ($(cat "$tmp/plain/state/boot-xen.args"))" \
+    test -z "$(grep -oE -- 'xa.phase=hvm|-x ' "$tmp/plain/state/boot-xen.args")"
+check "without XA_BOOT_HVM: deadline 1200 s" is "$tmp/plain/state/boot-xen.deadline" 1200
 
 [ "$fails" -eq 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }
 echo "all stage boot retry checks passed"

@@ -68,6 +68,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "6.12.118+deb13-amd64"},
         Expected{"native-boot", Hypervisor::none, Role::none, GuestType::unknown, nullptr,
                  "6.1.0-57-amd64"},
+        // The HVM guest (PV drivers, QEMU as its device model) of boot-xen with
+        // XA_BOOT_HVM=1, 2026-12-07.
+        Expected{"hvm-domu-boot", Hypervisor::xen, Role::domU, GuestType::hvm, "4.17.7",
+                 "6.1.0-57-amd64"},
         // Captured by stage arm64's boots (ci/arm64/init): Xen 4.17 on qemu-system-aarch64
         // with Debian's arm64 kernel as dom0, and the same kernel natively, 2026-12-07. On
         // Arm the kernel reports every Xen domain as HVM.
