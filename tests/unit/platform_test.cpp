@@ -72,6 +72,10 @@ INSTANTIATE_TEST_SUITE_P(
         // XA_BOOT_HVM=1, 2026-12-07.
         Expected{"hvm-domu-boot", Hypervisor::xen, Role::domU, GuestType::hvm, "4.17.7",
                  "6.1.0-57-amd64"},
+        // The PVH guest of boot-xen-xakernel with XA_BOOT_PVH=1 (our single-config kernel),
+        // 2026-12-07.
+        Expected{"pvh-domu-boot", Hypervisor::xen, Role::domU, GuestType::pvh, "4.17.7",
+                 "6.1.192-xen-autoload"},
         // Captured by stage arm64's boots (ci/arm64/init): Xen 4.17 on qemu-system-aarch64
         // with Debian's arm64 kernel as dom0, and the same kernel natively, 2026-12-07. On
         // Arm the kernel reports every Xen domain as HVM.
